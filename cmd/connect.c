@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* cmd/connect.c - open a connection or datagram flow and join it to stdio. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct cli_opt connect_opts[] = {
+	/* id, long name, short, argument, help; keep alphabetical by long name */
+	{ CLI_O_ABSTRACT, "abstract", 0, "NAME", "connect to the abstract UNIX socket NAME" },
+	{ CLI_O_EXPLAIN, "explain", 0, NULL, "print the parsed endpoint and the socket calls; create nothing" },
+	{ 's', "source", 's', "ADDR", "send from local address ADDR" },
+	{ 'p', "source-port", 'p', "PORT", "send from local port PORT" },
+	{ CLI_O_TLS, "tls", 0, NULL, "TLS over TCP (HOST PORT form)" },
+	{ 'u', "udp", 'u', NULL, "UDP instead of TCP (HOST PORT form)" },
+	{ 'U', "unix", 'U', "PATH", "connect to the UNIX stream socket PATH" },
+	{ 0 },
+};
+
+struct connect_args {
+	struct cli_endpoint_args ep;
+	const char *source;
+	const char *source_port;
+};
+
+static int connect_opt(struct cli_ctx *ctx, int id, const char *arg, void *state)
+{
+	struct connect_args *a = state;
+
+	switch (id) {
+	case 's':
+		a->source = arg;
+		return 0;
+	case 'p':
+		a->source_port = arg;
+		return 0;
+	default:
+		return cli_endpoint_opt(ctx, &a->ep, id, arg);
+	}
+}
+
+/* -s/-p become the endpoint's bind= option, so --explain shows them too. */
+static int source_option(const struct cli_ctx *ctx, const struct connect_args *a,
+	struct cli_text *extra)
+{
+	if (!a->source && !a->source_port)
+		return 0;
+	if (a->source_port) {
+		unsigned long port;
+
+		if (!cli_parse_uint(a->source_port, 0, 65535, &port))
+			return cli_usage(ctx, "invalid source port '%s'", a->source_port);
+	}
+	cli_text_add(extra, ",bind=");
+	if (a->source && strchr(a->source, ':') && a->source[0] != '[')
+		cli_text_addf(extra, "[%s]", a->source);
+	else if (a->source)
+		cli_text_add(extra, a->source);
+	if (a->source_port)
+		cli_text_addf(extra, ":%s", a->source_port);
+	return 0;
+}
+
+static int connect_run(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct connect_args a = { 0 };
+	struct cli_text extra = { 0 };
+	struct sk_endpoint *ep = NULL;
+	struct sk_connect_opts copts;
+	struct sk_loop *loop = NULL;
+	struct sk_err err;
+	char name[512];
+	int first, status, fd;
+
+	if (cli_parse(ctx, &cmd_connect, argc, argv, connect_opt, &a, &first, &status) < 0)
+		return status;
+	status = source_option(ctx, &a, &extra);
+	if (status == 0)
+		status = cli_endpoint_build(ctx, &a.ep, false, argc - first, argv + first,
+			extra.text, &ep);
+	free(extra.text);
+	if (status)
+		return status;
+	if (a.ep.explain) {
+		status = cli_endpoint_explain(ctx, ep);
+		goto out;
+	}
+	sk_endpoint_format(ep, false, name, sizeof(name));
+	copts = (struct sk_connect_opts){ .timeout_ms = ctx->timeout_ms, .family = ctx->family };
+	fd = sk_connect(ep, &copts, &err);
+	if (fd < 0) {
+		status = cli_fail(ctx, CLI_CONNECT, fd, &err);
+		goto out;
+	}
+	cli_event(ctx, "connected", (struct cli_field[]){ { "endpoint", name, 0 } }, 1,
+		"connected to %s", name);
+	status = cli_loop_open(ctx, &loop);
+	if (status == 0)
+		status = cli_pump_stdio(ctx, loop, fd, name, sk_endpoint_socktype(ep));
+	close(fd);
+out:
+	sk_loop_destroy(loop);
+	sk_endpoint_free(ep);
+	return status;
+}
+
+const struct cli_cmd cmd_connect = {
+	.name = "connect",
+	.summary = "open a connection or datagram flow to an endpoint and join it to stdin/stdout",
+	.usage = "[OPTIONS] ENDPOINT\n[OPTIONS] HOST PORT\n[OPTIONS] -U PATH",
+	.opts = connect_opts,
+	.run = connect_run,
+};

@@ -1,0 +1,74 @@
+# fish completion for sockit(1). Option lists mirror the option rows in
+# src/opts.c and cmd/*.c; tests/docs-sync/check.sh fails when they drift.
+
+# Endpoint types a command serves today, then paths after a UNIX type.
+function __sockit_endpoint --argument-names cmd
+    set -l tok (commandline -ct)
+    switch $tok
+        case 'unix:*' 'unix-*:*'
+            set -l type (string replace -r ':.*' '' -- $tok)
+            set -l path (string replace -r '^[^:]*:' '' -- $tok)
+            for f in (__fish_complete_path $path)
+                printf '%s:%s\n' $type $f
+            end
+        case '*:*'
+            return
+        case '*'
+            if test "$cmd" = listen
+                printf '%s\tTCP server\n' tcp-listen: tcp4-listen: tcp6-listen:
+                printf '%s\tUDP server\n' udp-listen: udp4-listen: udp6-listen:
+                printf '%s\tUNIX server\n' unix-listen: unix-dgram-listen: unix-seqpacket-listen:
+                printf '%s\tabstract server\n' abstract-listen: abstract-dgram-listen: abstract-seqpacket-listen:
+                printf '%s\tAF_VSOCK server\n' vsock-listen:
+            else
+                printf '%s\tTCP client\n' tcp: tcp4: tcp6:
+                printf '%s\tUDP flow\n' udp: udp4: udp6:
+                printf '%s\tUNIX socket\n' unix: unix-dgram: unix-seqpacket:
+                printf '%s\tabstract socket\n' abstract: abstract-dgram: abstract-seqpacket:
+                printf '%s\tAF_VSOCK stream\n' vsock:
+            end
+    end
+end
+
+set -l commands connect listen help
+complete -c sockit -f
+
+# Before the command
+complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a connect -d 'open a connection or datagram flow to an endpoint'
+complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a listen -d 'accept connections or datagrams on an endpoint'
+complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a help -d 'show the help of a command'
+complete -c sockit -n "not __fish_seen_subcommand_from $commands" -s h -l help -d 'show help and exit'
+complete -c sockit -n "not __fish_seen_subcommand_from $commands" -s V -l version -d 'show the version and exit'
+complete -c sockit -n '__fish_seen_subcommand_from help' -a 'connect listen'
+
+# Common options (src/opts.c); conditions are spelled out on each line so
+# that tests/docs-sync/check.sh can tell which command offers what.
+complete -c sockit -n '__fish_seen_subcommand_from connect listen' -s 4 -d 'use IPv4 only'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen' -s 6 -d 'use IPv6 only'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen' -s h -l help -d 'show this help and exit'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen' -s i -l idle-timeout -x -d 'give up after SECS without data either way (exit 7)'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen' -l json -d 'log events as JSON Lines on stderr'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen' -s q -l quiet -d 'print nothing but errors'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen' -s v -l verbose -d 'print events on stderr; repeat for more'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen' -s w -l timeout -x -d "bound connecting, or a listener's wait for a peer"
+
+# connect (cmd/connect.c)
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l abstract -x -d 'connect to the abstract UNIX socket NAME'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l explain -d 'print the parsed endpoint and the socket calls; create nothing'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -s s -l source -x -a '(__fish_print_hostnames)' -d 'send from local address ADDR'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -s p -l source-port -x -d 'send from local port PORT'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l tls -d 'TLS over TCP (HOST PORT form)'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -s u -l udp -d 'UDP instead of TCP (HOST PORT form)'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -s U -l unix -r -F -d 'connect to the UNIX stream socket PATH'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -a '(__sockit_endpoint connect)'
+
+# listen (cmd/listen.c)
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l abstract -x -d 'listen on the abstract UNIX socket NAME'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l explain -d 'print the parsed endpoint and the socket calls; create nothing'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -s k -l keep-open -d 'keep accepting: stdin to every client, every client to stdout'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l max-conns -x -d 'with -k, at most N clients at once'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -s p -l port -x -d 'the port to listen on (as in nc -l -p PORT)'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l tls -d 'TLS over TCP'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -s u -l udp -d 'UDP: datagrams to stdout, stdin to the latest peer'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -s U -l unix -r -F -d 'listen on the UNIX stream socket PATH'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -a '(__sockit_endpoint listen)'

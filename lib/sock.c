@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* sock.c - client connects (Happy Eyeballs, RFC 8305), listeners, accept. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vm_sockets.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* RFC 8305 §5: the recommended Connection Attempt Delay. */
+#define HE_ATTEMPT_DELAY_MS 250
+#define HE_MAX_ATTEMPTS 16
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t ep_text(const struct sk_endpoint *ep, char *buf, size_t len)
+{
+	return sk_endpoint_format(ep, false, buf, len);
+}
+
+static bool is_inet(enum sk_transport t)
+{
+	return t == SK_TCP || t == SK_UDP || t == SK_TLS || t == SK_WS || t == SK_WSS;
+}
+
+/* The effective family restriction: the endpoint type's (tcp6) or the caller's (-6). */
+static int want_family(const struct sk_endpoint *ep, int family)
+{
+	int f = sk_endpoint_family(ep);
+
+	return f != AF_UNSPEC ? f : family;
+}
+
+/* Bind a client socket to bind=ADDR[:PORT] before connecting. */
+static int bind_source(int fd, int family, const struct sk_endpoint *ep, const char *text,
+	struct sk_err *err)
+{
+	struct addrinfo *ai = NULL;
+	int rc;
+
+	if (!(ep->opt.set & (1ull << SK__O_BIND)))
+		return 0;
+	rc = sk__resolve(ep->opt.bind_host, ep->opt.bind_port, family, sk_endpoint_socktype(ep),
+		true, &ai, err);
+	if (rc < 0)
+		return rc;
+	if (ep->opt.bind_port) {
+		int one = 1;
+
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	}
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+		rc = sk__fail(err, -errno, "bind %s for %s",
+			ep->opt.bind_host ? ep->opt.bind_host : "source", text);
+	freeaddrinfo(ai);
+	return rc;
+}
+
+/* Start one non-blocking connect; returns the fd (connecting or connected). */
+static int start_attempt(const struct sk_endpoint *ep, const struct addrinfo *ai,
+	const char *text, bool *connected, struct sk_err *err)
+{
+	int fd, rc;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sk__fail(err, -errno, "socket for %s", text);
+	rc = sk__epopt_apply(fd, ai->ai_family, ep, SK__PHASE_PREBIND, err);
+	if (rc == 0)
+		rc = bind_source(fd, ai->ai_family, ep, text, err);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	*connected = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+	if (!*connected && errno != EINPROGRESS) {
+		rc = sk__fail(err, -errno, "connect to %s", text);
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* RFC 8305 §4: interleave the families, IPv6 first. */
+static size_t order_addresses(struct addrinfo *list, struct addrinfo **out, size_t max)
+{
+	struct addrinfo *v6[HE_MAX_ATTEMPTS], *v4[HE_MAX_ATTEMPTS];
+	size_t n6 = 0, n4 = 0, n = 0, i;
+
+	for (struct addrinfo *ai = list; ai; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET6 && n6 < HE_MAX_ATTEMPTS)
+			v6[n6++] = ai;
+		else if (ai->ai_family == AF_INET && n4 < HE_MAX_ATTEMPTS)
+			v4[n4++] = ai;
+	}
+	for (i = 0; n < max && (i < n6 || i < n4); i++) {
+		if (i < n6)
+			out[n++] = v6[i];
+		if (i < n4 && n < max)
+			out[n++] = v4[i];
+	}
+	return n;
+}
+
+/* Wait for in-flight attempts; returns the winner's fd or a negative code. */
+static int race(const struct sk_endpoint *ep, struct addrinfo **addrs, size_t naddrs,
+	int64_t deadline, const char *text, struct sk_err *err)
+{
+	struct pollfd pfd[HE_MAX_ATTEMPTS];
+	size_t inflight = 0, next = 0;
+	int64_t next_start = 0;
+	int last_rc = -ECONNREFUSED, winner = -1;
+	struct sk_err attempt_err;
+
+	sk_err_clear(&attempt_err);
+	while (winner < 0 && (next < naddrs || inflight > 0)) {
+		int64_t now = now_ms(), wait;
+		bool connected = false;
+
+		if (next < naddrs && (inflight == 0 || now >= next_start)) {
+			int fd = start_attempt(ep, addrs[next++], text, &connected, &attempt_err);
+
+			next_start = now + HE_ATTEMPT_DELAY_MS;
+			if (fd < 0) {
+				last_rc = fd;
+				continue;
+			}
+			if (connected) {
+				winner = fd;
+				break;
+			}
+			pfd[inflight++] = (struct pollfd){ .fd = fd, .events = POLLOUT };
+			continue;
+		}
+		if (deadline && now >= deadline) {
+			last_rc = sk__fail(&attempt_err, -ETIMEDOUT, "connect to %s", text);
+			break;
+		}
+		wait = next < naddrs ? next_start - now : -1;
+		if (deadline && (wait < 0 || deadline - now < wait))
+			wait = deadline - now;
+		if (poll(pfd, inflight, wait < 0 ? -1 : (int)wait) < 0) {
+			if (errno == EINTR)
+				continue;
+			last_rc = sk__fail(&attempt_err, -errno, "wait for %s", text);
+			break;
+		}
+		for (size_t i = 0; i < inflight;) {
+			int soerr = 0;
+			socklen_t sl = sizeof(soerr);
+
+			if (!pfd[i].revents) {
+				i++;
+				continue;
+			}
+			getsockopt(pfd[i].fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+			if (soerr == 0 && winner < 0) {
+				winner = pfd[i].fd;
+			} else {
+				if (soerr)
+					last_rc = sk__fail(&attempt_err, -soerr, "connect to %s", text);
+				close(pfd[i].fd);
+			}
+			pfd[i] = pfd[--inflight];
+		}
+	}
+	/* The losers: first success wins, the rest are abandoned. */
+	for (size_t i = 0; i < inflight; i++)
+		if (pfd[i].fd != winner)
+			close(pfd[i].fd);
+	if (winner >= 0)
+		return winner;
+	if (err)
+		*err = attempt_err;
+	return last_rc;
+}
+
+/* The whole attempt's deadline from -w or timeout=; 0: none. */
+static int64_t connect_deadline(const struct sk_endpoint *ep, const struct sk_connect_opts *o)
+{
+	int timeout = o && o->timeout_ms > 0 ? o->timeout_ms : 0;
+
+	if (!timeout && (ep->opt.set & (1ull << SK__O_TIMEOUT)))
+		timeout = (int)ep->opt.timeout_ms;
+	return timeout ? now_ms() + timeout : 0;
+}
+
+static int connect_inet(const struct sk_endpoint *ep, const struct sk_connect_opts *o,
+	const char *text, struct sk_err *err)
+{
+	struct addrinfo *list = NULL, *addrs[HE_MAX_ATTEMPTS];
+	int64_t deadline = connect_deadline(ep, o);
+	int rc, family = want_family(ep, o ? o->family : AF_UNSPEC);
+	size_t n;
+
+	rc = sk__resolve(ep->host, ep->port, family, sk_endpoint_socktype(ep), false, &list, err);
+	if (rc < 0)
+		return rc;
+	n = order_addresses(list, addrs, HE_MAX_ATTEMPTS);
+	if (n == 0) {
+		freeaddrinfo(list);
+		return sk__fail(err, -EAFNOSUPPORT, "connect to %s", text);
+	}
+	/* A datagram "connect" only sets the default peer: nothing to race. */
+	if (sk_endpoint_socktype(ep) == SOCK_DGRAM)
+		n = 1;
+	rc = race(ep, addrs, n, deadline, text, err);
+	freeaddrinfo(list);
+	return rc;
+}
+
+/* Finish a non-blocking connect() that did not complete at once. */
+static int finish_connect(int fd, int64_t deadline, const char *text, struct sk_err *err)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int soerr = errno, n;
+	socklen_t sl = sizeof(soerr);
+
+	/* UNIX sockets say EAGAIN when the listener's backlog is full. */
+	if (soerr != EINPROGRESS && soerr != EAGAIN)
+		return sk__fail(err, -soerr, "connect to %s", text);
+	for (;;) {
+		int64_t left = deadline ? deadline - now_ms() : -1;
+
+		if (deadline && left <= 0)
+			return sk__fail(err, -ETIMEDOUT, "connect to %s", text);
+		n = poll(&p, 1, left < 0 ? -1 : (int)left);
+		if (n > 0)
+			break;
+		if (n < 0 && errno != EINTR)
+			return sk__fail(err, -errno, "wait for %s", text);
+	}
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+	return soerr ? sk__fail(err, -soerr, "connect to %s", text) : 0;
+}
+
+static int connect_local(const struct sk_endpoint *ep, int64_t deadline, const char *text,
+	struct sk_err *err)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	int fd, rc;
+
+	rc = sk__addr_unix(ep->path, ep->type->transport == SK_ABSTRACT, &sun, &len);
+	if (rc < 0)
+		return sk__fail(err, rc, "connect to %s", text);
+	fd = socket(AF_UNIX, sk_endpoint_socktype(ep) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sk__fail(err, -errno, "socket for %s", text);
+	rc = sk__epopt_apply(fd, AF_UNIX, ep, SK__PHASE_PREBIND, err);
+	if (rc < 0)
+		goto fail;
+	/* A datagram client needs an address of its own for replies: autobind. */
+	if (sk_endpoint_socktype(ep) == SOCK_DGRAM) {
+		struct sockaddr_un self = { .sun_family = AF_UNIX };
+
+		if (bind(fd, (struct sockaddr *)&self, sizeof(sa_family_t)) < 0) {
+			rc = sk__fail(err, -errno, "bind for %s", text);
+			goto fail;
+		}
+	}
+	if (connect(fd, (struct sockaddr *)&sun, len) < 0) {
+		rc = finish_connect(fd, deadline, text, err);
+		if (rc < 0)
+			goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return rc;
+}
+
+static int connect_vsock(const struct sk_endpoint *ep, int64_t deadline, const char *text,
+	struct sk_err *err)
+{
+	struct sockaddr_vm svm = {
+		.svm_family = AF_VSOCK,
+		.svm_cid = ep->cid,
+		.svm_port = ep->port,
+	};
+	int fd, rc;
+
+	fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sk__fail(err, -errno, "socket for %s", text);
+	if (connect(fd, (struct sockaddr *)&svm, sizeof(svm)) < 0) {
+		rc = finish_connect(fd, deadline, text, err);
+		if (rc < 0) {
+			close(fd);
+			return rc;
+		}
+	}
+	return fd;
+}
+
+int sk_connect(const struct sk_endpoint *ep, const struct sk_connect_opts *opts,
+	struct sk_err *err)
+{
+	char text[SK__MAX_HOSTNAME + 64];
+
+	ep_text(ep, text, sizeof(text));
+	if (ep->type->listener)
+		return sk__fail_why(err, SK_EUNSUPPORTED, -1, "a listener cannot be connected",
+			"connect to %s", text);
+	switch (ep->type->transport) {
+	case SK_TCP:
+	case SK_UDP:
+		return connect_inet(ep, opts, text, err);
+	case SK_UNIX:
+	case SK_ABSTRACT:
+		return connect_local(ep, connect_deadline(ep, opts), text, err);
+	case SK_VSOCK:
+		return connect_vsock(ep, connect_deadline(ep, opts), text, err);
+	default:
+		return sk__fail_why(err, SK_EUNSUPPORTED, -1, "not supported yet", "connect to %s",
+			text);
+	}
+}
+
+/* ---- listeners ----------------------------------------------------------- */
+
+struct sk_listener {
+	int fd;
+	int socktype;
+	const struct sk_endpoint *ep; /* borrowed: the caller keeps it alive */
+	char *created_path;           /* socket file to remove at destroy */
+	dev_t dev;
+	ino_t ino;
+};
+
+/* Socket, options, bind and (stream) listen on one address. */
+/* v6only: -1 leave as is, 0 dual-stack wildcard, 1 IPv6 only (-6, tcp6-listen). */
+static int listen_on(const struct sk_endpoint *ep, int family, const struct sockaddr *sa,
+	socklen_t salen, int v6only, const char *text, struct sk_err *err)
+{
+	int socktype = sk_endpoint_socktype(ep);
+	int fd, rc;
+	unsigned backlog = ep->opt.set & (1ull << SK__O_BACKLOG) ? ep->opt.backlog : 128;
+
+	fd = socket(family, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sk__fail(err, -errno, "socket for %s", text);
+	/* An explicit v6only= wins (applied with the other options below). */
+	if (v6only >= 0 && !(ep->opt.set & (1ull << SK__O_V6ONLY)))
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+	rc = sk__epopt_apply(fd, family, ep, SK__PHASE_PREBIND, err);
+	if (rc < 0)
+		goto fail;
+	if (bind(fd, sa, salen) < 0) {
+		rc = sk__fail(err, -errno, "listen on %s", text);
+		goto fail;
+	}
+	rc = sk__epopt_apply(fd, family, ep, SK__PHASE_POSTBIND, err);
+	if (rc < 0)
+		goto fail;
+	if (socktype != SOCK_DGRAM && listen(fd, (int)backlog) < 0) {
+		rc = sk__fail(err, -errno, "listen on %s", text);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return rc;
+}
+
+static int listen_inet(const struct sk_endpoint *ep, int family, const char *text,
+	struct sk_err *err)
+{
+	struct addrinfo *ai = NULL;
+	int rc;
+
+	family = want_family(ep, family);
+	if (ep->host && *ep->host) {
+		rc = sk__resolve(ep->host, ep->port, family, sk_endpoint_socktype(ep), true, &ai,
+			err);
+		if (rc < 0)
+			return rc;
+		rc = listen_on(ep, ai->ai_family, ai->ai_addr, ai->ai_addrlen, -1, text, err);
+		freeaddrinfo(ai);
+		return rc;
+	}
+	if (family != AF_INET) {
+		struct sockaddr_in6 any6 = { .sin6_family = AF_INET6, .sin6_addr = in6addr_any,
+			.sin6_port = htons((uint16_t)ep->port) };
+
+		rc = listen_on(ep, AF_INET6, (struct sockaddr *)&any6, sizeof(any6),
+			family == AF_INET6, text, err);
+		/* No IPv6 on this host: the IPv4 wildcard serves a lone port. */
+		if (rc != -EAFNOSUPPORT || family == AF_INET6)
+			return rc;
+	}
+	struct sockaddr_in any4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY),
+		.sin_port = htons((uint16_t)ep->port) };
+
+	return listen_on(ep, AF_INET, (struct sockaddr *)&any4, sizeof(any4), -1, text, err);
+}
+
+static int listen_vsock(const struct sk_endpoint *ep, const char *text, struct sk_err *err)
+{
+	struct sockaddr_vm svm = {
+		.svm_family = AF_VSOCK,
+		.svm_cid = VMADDR_CID_ANY,
+		.svm_port = ep->port,
+	};
+
+	return listen_on(ep, AF_VSOCK, (struct sockaddr *)&svm, sizeof(svm), -1, text, err);
+}
+
+int sk_listener_open(const struct sk_endpoint *ep, int family, struct sk_listener **out,
+	struct sk_err *err)
+{
+	char text[SK__SUN_PATH_MAX + 64];
+	struct sk_listener *l;
+	int fd;
+
+	*out = NULL;
+	ep_text(ep, text, sizeof(text));
+	if (!ep->type->listener)
+		return sk__fail_why(err, SK_EUNSUPPORTED, -1, "not a listener endpoint",
+			"listen on %s", text);
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return sk__fail(err, -ENOMEM, "listen on %s", text);
+	switch (ep->type->transport) {
+	case SK_TCP:
+	case SK_UDP:
+		fd = listen_inet(ep, family, text, err);
+		break;
+	case SK_UNIX:
+	case SK_ABSTRACT:
+		fd = sk__unix_listen(ep, text, &l->created_path, &l->dev, &l->ino, err);
+		break;
+	case SK_VSOCK:
+		fd = listen_vsock(ep, text, err);
+		break;
+	default:
+		fd = sk__fail_why(err, SK_EUNSUPPORTED, -1, "not supported yet", "listen on %s",
+			text);
+		break;
+	}
+	if (fd < 0) {
+		free(l);
+		return fd;
+	}
+	l->fd = fd;
+	l->socktype = sk_endpoint_socktype(ep);
+	l->ep = ep;
+	*out = l;
+	return 0;
+}
+
+void sk_listener_stop(struct sk_listener *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+}
+
+void sk_listener_destroy(struct sk_listener *l)
+{
+	if (!l)
+		return;
+	sk_listener_stop(l);
+	if (l->created_path) {
+		sk__unix_remove(l->created_path, l->dev, l->ino);
+		free(l->created_path);
+	}
+	free(l);
+}
+
+int sk_listener_fd(const struct sk_listener *l)
+{
+	return l->fd;
+}
+
+int sk_listener_socktype(const struct sk_listener *l)
+{
+	return l->socktype;
+}
+
+size_t sk_listener_format(const struct sk_listener *l, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char addr[SK__MAX_HOSTNAME + 8];
+	const char *type = sk_endpoint_type_name(l->ep);
+	int n;
+
+	if (!is_inet(l->ep->type->transport) && l->ep->type->transport != SK_VSOCK)
+		return sk_endpoint_format(l->ep, false, buf, len);
+	if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) < 0)
+		return sk_endpoint_format(l->ep, false, buf, len);
+	if (ss.ss_family == AF_VSOCK) {
+		n = snprintf(buf, len, "%s:%u", type, ((struct sockaddr_vm *)&ss)->svm_port);
+		return n < 0 ? 0 : (size_t)n;
+	}
+	sk_addr_format((struct sockaddr *)&ss, sl, addr, sizeof(addr));
+	n = snprintf(buf, len, ss.ss_family == AF_INET6 ? "%s:[%s]:%u" : "%s:%s:%u", type, addr,
+		sk_addr_port((struct sockaddr *)&ss));
+	return n < 0 ? 0 : (size_t)n;
+}
+
+int sk_listener_accept(struct sk_listener *l, struct sk_peer *peer, struct sk_err *err)
+{
+	struct sk_peer tmp;
+	int fd;
+
+	if (!peer)
+		peer = &tmp;
+	peer->addrlen = sizeof(peer->addr);
+	fd = accept4(l->fd, (struct sockaddr *)&peer->addr, &peer->addrlen,
+		SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		char text[SK__SUN_PATH_MAX + 64];
+
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -EAGAIN;
+		ep_text(l->ep, text, sizeof(text));
+		return sk__fail(err, -errno, "accept on %s", text);
+	}
+	if (peer->addr.ss_family != AF_UNIX && sk__epopt_apply(fd, peer->addr.ss_family, l->ep,
+						       SK__PHASE_CONNECTED, err) < 0) {
+		/* A per-connection option failing must not take the listener down. */
+		sk_err_clear(err);
+	}
+	return fd;
+}

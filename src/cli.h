@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* cli.h - what the executable's plumbing (src/) shares with the commands (cmd/). */
+#ifndef SOCKIT_CLI_H
+#define SOCKIT_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <sockit.h>
+
+/* Exit statuses of SPEC §4. */
+enum cli_exit {
+	CLI_OK = 0,
+	CLI_EXIT_ABNORMAL = 1,
+	CLI_EXIT_USAGE = 2,
+	CLI_EXIT_RESOLVE = 3,
+	CLI_EXIT_CONNECT = 4,
+	CLI_EXIT_TLS = 5,
+	CLI_EXIT_LOCAL = 6,
+	CLI_EXIT_IDLE = 7,
+};
+
+/* One option row; `arg` names the argument (NULL: none). Ids below 256 are the short letter. */
+struct cli_opt {
+	int id;
+	const char *name;
+	int short_name;
+	const char *arg;
+	const char *help;
+};
+
+/* Options every command takes (SPEC §3), parsed into the context. */
+struct cli_ctx {
+	const char *cmd; /* "connect", for messages */
+	int verbose;
+	bool quiet;
+	bool json;
+	int family;          /* AF_UNSPEC / AF_INET / AF_INET6 */
+	int timeout_ms;      /* -w; 0: none */
+	int idle_timeout_ms; /* -i; 0: none */
+};
+
+/* Called for each command-specific option; returns 0 or an exit status. */
+typedef int (*cli_opt_fn)(struct cli_ctx *ctx, int id, const char *arg, void *state);
+
+struct cli_cmd {
+	const char *name;
+	const char *summary;
+	const char *usage; /* lines after "sockit NAME ", '\n'-separated */
+	const struct cli_opt *opts;
+	int (*run)(struct cli_ctx *ctx, int argc, char **argv); /* returns the exit status */
+};
+
+/* opts.c */
+/*
+ * Parse common and command options from argv (argv[0] is the command name).
+ * On success returns 0 and sets *first_arg to the first positional index;
+ * "--help" prints help and returns -1 with *status 0; errors print one line
+ * and return -1 with *status 2.
+ */
+int cli_parse(struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc, char **argv,
+	cli_opt_fn on_opt, void *state, int *first_arg, int *status);
+void cli_help(const struct cli_cmd *cmd, FILE *out);
+/* Parse seconds ("1.5") into milliseconds; -1 when malformed or out of range. */
+int cli_parse_seconds(const char *s);
+/* Parse a whole number in [min, max]; false when malformed or out of range. */
+bool cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
+/* report.c */
+/* Where a failure arose decides its exit status: a reset while connecting is
+ * exit 4, mid-transfer exit 1. */
+enum cli_phase {
+	CLI_SETUP,    /* local: socket, bind, listen, files */
+	CLI_CONNECT,  /* reaching the peer */
+	CLI_TRANSFER, /* moving data */
+};
+/* Print "sockit: CMD: what: why" for a library failure; returns the exit status. */
+int cli_fail(const struct cli_ctx *ctx, enum cli_phase phase, int code, const struct sk_err *err);
+/* Print "sockit: CMD: MESSAGE" (a usage error); returns CLI_EXIT_USAGE. */
+int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An event line at verbosity >= level on stderr ("listening on ..."); never with -q. */
+void cli_log(const struct cli_ctx *ctx, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* out.c */
+struct cli_field {
+	const char *key;
+	const char *str; /* NULL: the number */
+	long long num;
+};
+/* One event: a JSON object on stderr with --json, else the human line with -v. */
+void cli_event(const struct cli_ctx *ctx, const char *event, const struct cli_field *fields,
+	size_t nfields, const char *human_fmt, ...) __attribute__((format(printf, 5, 6)));
+void cli_json_string(FILE *out, const char *s);
+
+/* stdio.c */
+/* An event loop that stops with 128+N on SIGINT, SIGTERM or SIGHUP. */
+int cli_loop_open(const struct cli_ctx *ctx, struct sk_loop **loop);
+/* Private non-blocking copies of stdin and stdout (see sk_fd_private). */
+struct cli_stdio {
+	int in, out;
+};
+int cli_stdio_open(const struct cli_ctx *ctx, struct cli_stdio *io);
+void cli_stdio_close(struct cli_stdio *io);
+/*
+ * Move bytes between stdio and a connected socket until both directions
+ * are done, a failure, or a signal; returns the exit status. Borrows sock.
+ */
+int cli_pump_stdio(const struct cli_ctx *ctx, struct sk_loop *loop, int sock, const char *name,
+	int socktype);
+
+/* endpoint_args.c: the endpoint shorthands connect and listen share. */
+enum { CLI_O_ABSTRACT = 300, CLI_O_EXPLAIN, CLI_O_TLS }; /* with 'u' and 'U' */
+struct cli_endpoint_args {
+	bool udp, tls, explain;
+	const char *unix_path, *abstract_name;
+	const char *port; /* listen -p */
+};
+/* Handle a shorthand option; 0, an exit status, or -1 when id is not one. */
+int cli_endpoint_opt(struct cli_ctx *ctx, struct cli_endpoint_args *a, int id, const char *arg);
+/*
+ * Compose and parse the endpoint from shorthands and positionals (ENDPOINT,
+ * HOST PORT, or for a listener [HOST] PORT), append `extra` options, and
+ * check this command can serve it. Returns 0 or an exit status (usage
+ * errors already printed).
+ */
+int cli_endpoint_build(const struct cli_ctx *ctx, const struct cli_endpoint_args *a,
+	bool listener, int npos, char **pos, const char *extra, struct sk_endpoint **out);
+/* --explain: the endpoint, its effective options and the calls; exit status. */
+int cli_endpoint_explain(const struct cli_ctx *ctx, const struct sk_endpoint *ep);
+
+/* A growing string for composing endpoint text. */
+struct cli_text {
+	char *text;
+	size_t len, cap;
+	bool failed;
+};
+void cli_text_add(struct cli_text *t, const char *s);
+void cli_text_addf(struct cli_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* commands.c */
+const struct cli_cmd *cli_command_find(const char *name);
+extern const struct cli_cmd *const cli_commands[];
+
+extern const struct cli_cmd cmd_connect;
+extern const struct cli_cmd cmd_listen;
+
+#endif

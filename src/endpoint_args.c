@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* endpoint_args.c - the nc-style shorthands (HOST PORT, -u, -U, --abstract) as endpoint text. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_text_add(struct cli_text *t, const char *s)
+{
+	cli_text_addf(t, "%s", s);
+}
+
+void cli_text_addf(struct cli_text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->failed)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || t->len + (size_t)n + 1 > t->cap) {
+		size_t cap = (t->len + (size_t)(n < 0 ? 0 : n) + 1) * 2;
+		char *p = n < 0 ? NULL : realloc(t->text, cap);
+
+		if (!p) {
+			t->failed = true;
+			return;
+		}
+		t->text = p;
+		t->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->text + t->len, t->cap - t->len, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+}
+
+/* A path or name as endpoint text: commas and backslashes escaped. */
+static void add_escaped(struct cli_text *t, const char *value)
+{
+	size_t n = sk_endpoint_escape(value, NULL, 0);
+	char *buf = malloc(n + 1);
+
+	if (!buf) {
+		t->failed = true;
+		return;
+	}
+	sk_endpoint_escape(value, buf, n + 1);
+	cli_text_add(t, buf);
+	free(buf);
+}
+
+/* An IPv6 literal needs brackets in endpoint text; nc users type it bare. */
+static void add_host(struct cli_text *t, const char *host)
+{
+	if (strchr(host, ':') && host[0] != '[')
+		cli_text_addf(t, "[%s]", host);
+	else
+		cli_text_add(t, host);
+}
+
+int cli_endpoint_opt(struct cli_ctx *ctx, struct cli_endpoint_args *a, int id, const char *arg)
+{
+	switch (id) {
+	case 'u':
+		a->udp = true;
+		return 0;
+	case 'U':
+		a->unix_path = arg;
+		return 0;
+	case CLI_O_ABSTRACT:
+		a->abstract_name = arg;
+		return 0;
+	case CLI_O_TLS:
+		a->tls = true;
+		return 0;
+	case CLI_O_EXPLAIN:
+		a->explain = true;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static bool looks_like_endpoint(const char *arg)
+{
+	return strchr(arg, ':') || strcmp(arg, "-") == 0 || strcmp(arg, "stdio") == 0;
+}
+
+/* The shorthand forms: -U PATH, --abstract NAME, HOST PORT, [HOST] PORT. */
+static int compose(const struct cli_ctx *ctx, const struct cli_endpoint_args *a, bool listener,
+	int npos, char **pos, struct cli_text *t)
+{
+	const char *suffix = listener ? "-listen" : "";
+	const char *local = a->unix_path ? a->unix_path : a->abstract_name;
+	const char *host = NULL, *port = a->port;
+
+	if (a->unix_path && a->abstract_name)
+		return cli_usage(ctx, "--unix and --abstract exclude each other");
+	if (local) {
+		if (npos > 0)
+			return cli_usage(ctx, "unexpected argument '%s' after %s", pos[0],
+				a->unix_path ? "--unix" : "--abstract");
+		cli_text_addf(t, "%s%s%s:", a->unix_path ? "unix" : "abstract",
+			a->udp ? "-dgram" : "", suffix);
+		add_escaped(t, local);
+		return 0;
+	}
+	if (npos == 1 && !port && looks_like_endpoint(pos[0])) {
+		if (a->udp || a->tls)
+			return cli_usage(ctx, "%s applies to the HOST PORT form, not to endpoint '%s'",
+				a->udp ? "-u/--udp" : "--tls", pos[0]);
+		cli_text_add(t, pos[0]);
+		return 0;
+	}
+	if (listener && port && npos <= 1) {
+		host = npos ? pos[0] : NULL;
+	} else if (listener && npos == 1) {
+		port = pos[0];
+	} else if (npos == 2 && !port) {
+		host = pos[0];
+		port = pos[1];
+	} else if (npos == 0) {
+		return cli_usage(ctx, listener ? "missing PORT or ENDPOINT" : "missing ENDPOINT or HOST PORT");
+	} else {
+		return cli_usage(ctx, "unexpected argument '%s'", pos[npos - 1]);
+	}
+	cli_text_addf(t, "%s%s:", a->tls ? "tls" : a->udp ? "udp" : "tcp", suffix);
+	if (host) {
+		add_host(t, host);
+		cli_text_add(t, ":");
+	}
+	cli_text_add(t, port);
+	return 0;
+}
+
+static bool serves(enum sk_transport t)
+{
+	return t == SK_TCP || t == SK_UDP || t == SK_UNIX || t == SK_ABSTRACT || t == SK_VSOCK;
+}
+
+/* Options that parse and print back, but that no command can honour yet. */
+static const char *const later_options[] = {
+	"accept-proxy", "alpn", "ca", "cert", "ciphers", "ciphersuites", "insecure", "key",
+	"key-pass", "pin", "proxy", "proxy-protocol", "sni", "tls-max", "tls-min",
+	"verify-client", NULL,
+};
+
+static int check_served(const struct cli_ctx *ctx, const struct sk_endpoint *ep, bool listener,
+	const char *text)
+{
+	const char *given[64];
+	size_t n;
+
+	if (sk_endpoint_is_listener(ep) != listener)
+		return cli_usage(ctx, "endpoint '%s' is %s; use 'sockit %s'", text,
+			listener ? "not a listener" : "a listener", listener ? "connect" : "listen");
+	if (!serves(sk_endpoint_transport(ep)))
+		return cli_usage(ctx, "endpoint '%s': type '%s' is not supported by %s yet", text,
+			sk_endpoint_type_name(ep), ctx->cmd);
+	n = sk_endpoint_options_given(ep, given, 64);
+	for (size_t i = 0; i < n && i < 64; i++)
+		for (size_t j = 0; later_options[j]; j++)
+			if (strcmp(given[i], later_options[j]) == 0)
+				return cli_usage(ctx,
+					"endpoint '%s': option '%s' is not supported by %s yet", text,
+					given[i], ctx->cmd);
+	return 0;
+}
+
+int cli_endpoint_build(const struct cli_ctx *ctx, const struct cli_endpoint_args *a,
+	bool listener, int npos, char **pos, const char *extra, struct sk_endpoint **out)
+{
+	struct cli_text t = { 0 };
+	struct sk_err err;
+	int status, rc;
+
+	*out = NULL;
+	status = compose(ctx, a, listener, npos, pos, &t);
+	if (status == 0 && extra)
+		cli_text_add(&t, extra);
+	if (status == 0 && t.failed)
+		status = cli_fail(ctx, CLI_SETUP, -ENOMEM, NULL);
+	if (status) {
+		free(t.text);
+		return status;
+	}
+	rc = sk_endpoint_parse(t.text, out, &err);
+	if (rc < 0)
+		status = cli_fail(ctx, CLI_SETUP, rc, &err);
+	else
+		status = check_served(ctx, *out, listener, t.text);
+	if (status) {
+		sk_endpoint_free(*out);
+		*out = NULL;
+	}
+	free(t.text);
+	return status;
+}
+
+static const char *socktype_name(int socktype)
+{
+	return socktype == SOCK_DGRAM ? "SOCK_DGRAM"
+		: socktype == SOCK_SEQPACKET ? "SOCK_SEQPACKET" : "SOCK_STREAM";
+}
+
+static void explain_calls(const struct sk_endpoint *ep, FILE *out)
+{
+	enum sk_transport t = sk_endpoint_transport(ep);
+	const char *st = socktype_name(sk_endpoint_socktype(ep));
+	bool inet = t == SK_TCP || t == SK_UDP;
+	bool local = t == SK_UNIX || t == SK_ABSTRACT;
+	bool stream = sk_endpoint_socktype(ep) != SOCK_DGRAM;
+
+	fprintf(out, "calls:\n");
+	if (inet && !sk_endpoint_is_listener(ep)) {
+		fprintf(out, "  getaddrinfo(\"%s\", \"%u\", %s)\n", sk_endpoint_host(ep),
+			sk_endpoint_port(ep), st);
+		fprintf(out, "  socket(AF_INET6 or AF_INET, %s | SOCK_NONBLOCK | SOCK_CLOEXEC)"
+			     " per address\n", st);
+		fprintf(out, "  setsockopt(...) for the options above\n");
+		fprintf(out, "  connect() per address, IPv6 first, the next 250 ms later;"
+			     " first success wins\n");
+		return;
+	}
+	if (inet) {
+		if (*sk_endpoint_host(ep))
+			fprintf(out, "  getaddrinfo(\"%s\", \"%u\", %s, AI_PASSIVE)\n",
+				sk_endpoint_host(ep), sk_endpoint_port(ep), st);
+		else
+			fprintf(out, "  socket(AF_INET6, %s | SOCK_NONBLOCK | SOCK_CLOEXEC);"
+				     " setsockopt(IPV6_V6ONLY, 0) (AF_INET if no IPv6)\n", st);
+	} else if (local) {
+		fprintf(out, "  socket(AF_UNIX, %s | SOCK_NONBLOCK | SOCK_CLOEXEC)\n", st);
+	} else {
+		fprintf(out, "  socket(AF_VSOCK, %s | SOCK_CLOEXEC)\n", st);
+	}
+	fprintf(out, "  setsockopt(...) for the options above\n");
+	if (sk_endpoint_is_listener(ep)) {
+		fprintf(out, "  bind(%s)\n", t == SK_UNIX ? sk_endpoint_path(ep) : "address");
+		if (stream)
+			fprintf(out, "  listen(backlog)\n  accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)\n");
+	} else {
+		fprintf(out, "  connect(%s)\n", sk_endpoint_path(ep) ? sk_endpoint_path(ep) : "");
+	}
+}
+
+int cli_endpoint_explain(const struct cli_ctx *ctx, const struct sk_endpoint *ep)
+{
+	size_t n = sk_endpoint_format(ep, true, NULL, 0);
+	size_t m = sk_endpoint_explain_options(ep, NULL, 0);
+	char *text = malloc(n + 1), *opts = malloc(m + 1);
+	const char *line;
+
+	if (!text || !opts) {
+		free(text);
+		free(opts);
+		return cli_fail(ctx, CLI_SETUP, -ENOMEM, NULL);
+	}
+	sk_endpoint_format(ep, true, text, n + 1);
+	sk_endpoint_explain_options(ep, opts, m + 1);
+	printf("endpoint: %s\n", text);
+	printf("type: %s (%s, %s)\n", sk_endpoint_type_name(ep),
+		socktype_name(sk_endpoint_socktype(ep)),
+		sk_endpoint_is_listener(ep) ? "listener" : "client");
+	printf("options:\n");
+	for (line = opts; *line;) {
+		size_t len = strcspn(line, "\n");
+
+		printf("  %.*s\n", (int)len, line);
+		line += len + (line[len] == '\n');
+	}
+	explain_calls(ep, stdout);
+	free(text);
+	free(opts);
+	return fflush(stdout) == 0 ? 0 : CLI_EXIT_LOCAL;
+}

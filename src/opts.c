@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* opts.c - shared option rows; rows -> getopt_long and --help. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+enum { O_JSON = 1000 };
+
+/* Options every command takes (SPEC §3); id, long name, short, argument, help. */
+static const struct cli_opt common_opts[] = {
+	{ '4', NULL, '4', NULL, "use IPv4 only" },
+	{ '6', NULL, '6', NULL, "use IPv6 only" },
+	{ 'h', "help", 'h', NULL, "show this help and exit" },
+	{ 'i', "idle-timeout", 'i', "SECS", "give up after SECS without data either way (exit 7)" },
+	{ O_JSON, "json", 0, NULL, "log events as JSON Lines on stderr" },
+	{ 'q', "quiet", 'q', NULL, "print nothing but errors" },
+	{ 'v', "verbose", 'v', NULL, "print events on stderr; repeat for more" },
+	{ 'w', "timeout", 'w', "SECS", "bound connecting, or a listener's wait for a peer" },
+	{ 0 },
+};
+
+#define MAX_OPTS 64
+
+static size_t count_rows(const struct cli_opt *rows)
+{
+	size_t n = 0;
+
+	while (rows && (rows[n].name || rows[n].short_name))
+		n++;
+	return n;
+}
+
+/* One getopt_long table and short-option string from common + command rows. */
+static void build_getopt(const struct cli_opt *cmd_rows, struct option *longs, char *shorts)
+{
+	const struct cli_opt *sets[2] = { common_opts, cmd_rows };
+	size_t nl = 0, ns = 0;
+
+	/* ':' first: a missing argument is reported as ':', not '?'. */
+	shorts[ns++] = ':';
+	for (int s = 0; s < 2; s++) {
+		for (size_t i = 0; i < count_rows(sets[s]) && nl < MAX_OPTS; i++) {
+			const struct cli_opt *o = &sets[s][i];
+
+			if (o->name)
+				longs[nl++] = (struct option){ o->name,
+					o->arg ? required_argument : no_argument, NULL, o->id };
+			if (o->short_name) {
+				shorts[ns++] = (char)o->short_name;
+				if (o->arg)
+					shorts[ns++] = ':';
+			}
+		}
+	}
+	longs[nl] = (struct option){ 0 };
+	shorts[ns] = '\0';
+}
+
+int cli_parse_seconds(const char *s)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < 0 || v > 86400.0 * 365)
+		return -1;
+	return (int)ceil(v * 1000.0);
+}
+
+bool cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = (unsigned long)v;
+	return true;
+}
+
+static int common_opt(struct cli_ctx *ctx, int id, const char *arg)
+{
+	int ms;
+
+	switch (id) {
+	case '4':
+		ctx->family = AF_INET;
+		return 0;
+	case '6':
+		ctx->family = AF_INET6;
+		return 0;
+	case 'v':
+		ctx->verbose++;
+		return 0;
+	case 'q':
+		ctx->quiet = true;
+		return 0;
+	case O_JSON:
+		ctx->json = true;
+		return 0;
+	case 'w':
+	case 'i':
+		ms = cli_parse_seconds(arg);
+		if (ms < 0)
+			return cli_usage(ctx, "invalid %s '%s': expected seconds",
+				id == 'w' ? "--timeout" : "--idle-timeout", arg);
+		if (id == 'w')
+			ctx->timeout_ms = ms;
+		else
+			ctx->idle_timeout_ms = ms;
+		return 0;
+	default:
+		return -1; /* not a common option */
+	}
+}
+
+static const char *bad_option(char **argv, int index, int optopt_char, char *buf, size_t len)
+{
+	const char *arg = index > 0 ? argv[index - 1] : "";
+
+	if (optopt_char && !(arg[0] == '-' && arg[1] == '-')) {
+		snprintf(buf, len, "-%c", optopt_char);
+		return buf;
+	}
+	snprintf(buf, len, "%.*s", (int)strcspn(arg, "="), arg);
+	return buf;
+}
+
+int cli_parse(struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc, char **argv,
+	cli_opt_fn on_opt, void *state, int *first_arg, int *status)
+{
+	struct option longs[MAX_OPTS + 1];
+	char shorts[2 * MAX_OPTS + 3], name[64];
+	int c, rc;
+
+	build_getopt(cmd->opts, longs, shorts);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		if (c == '?') {
+			*status = cli_usage(ctx, "unknown option '%s'",
+				bad_option(argv, optind, optopt, name, sizeof(name)));
+			return -1;
+		}
+		if (c == ':') {
+			*status = cli_usage(ctx, "option '%s' needs an argument",
+				bad_option(argv, optind, optopt, name, sizeof(name)));
+			return -1;
+		}
+		if (c == 'h') {
+			cli_help(cmd, stdout);
+			*status = 0;
+			return -1;
+		}
+		rc = common_opt(ctx, c, optarg);
+		if (rc < 0)
+			rc = on_opt ? on_opt(ctx, c, optarg, state) : cli_usage(ctx, "bad option");
+		if (rc != 0) {
+			*status = rc;
+			return -1;
+		}
+	}
+	*first_arg = optind;
+	return 0;
+}
+
+static void help_rows(const struct cli_opt *rows, FILE *out)
+{
+	for (size_t i = 0; i < count_rows(rows); i++) {
+		const struct cli_opt *o = &rows[i];
+		char left[64];
+		int n;
+
+		if (o->short_name && o->name)
+			n = snprintf(left, sizeof(left), "-%c, --%s", o->short_name, o->name);
+		else if (o->name)
+			n = snprintf(left, sizeof(left), "    --%s", o->name);
+		else
+			n = snprintf(left, sizeof(left), "-%c", o->short_name);
+		if (o->arg && n > 0 && (size_t)n < sizeof(left))
+			snprintf(left + n, sizeof(left) - (size_t)n, " %s", o->arg);
+		fprintf(out, "  %-26s %s\n", left, o->help);
+	}
+}
+
+void cli_help(const struct cli_cmd *cmd, FILE *out)
+{
+	const char *u = cmd->usage;
+	bool first = true;
+
+	while (*u) {
+		size_t len = strcspn(u, "\n");
+
+		fprintf(out, "%s sockit %s %.*s\n", first ? "Usage:" : "      ", cmd->name, (int)len,
+			u);
+		first = false;
+		u += len + (u[len] == '\n');
+	}
+	fprintf(out, "\n%s.\n", cmd->summary);
+	if (count_rows(cmd->opts)) {
+		fprintf(out, "\nOptions:\n");
+		help_rows(cmd->opts, out);
+	}
+	fprintf(out, "\nCommon options:\n");
+	help_rows(common_opts, out);
+	fprintf(out, "\nSee sockit-%s(1) and sockit-endpoint(7).\n", cmd->name);
+}

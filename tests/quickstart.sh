@@ -1,0 +1,84 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# quickstart.sh demo|test - the two README commands, for a fresh Debian 12 machine as root.
+#   demo: install build dependencies, build, run a real listen/connect round trip.
+#   test: install build and test dependencies, then build and test twice
+#         (release, and address+undefined sanitizers), warnings as errors.
+# Ends with one line "N passed, N failed, N skipped" summing both runs.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+mode=${1:-}
+build_deps=(build-essential meson ninja-build pkg-config libssl-dev libreadline-dev scdoc
+	bash-completion)
+test_deps=(bats bats-support bats-assert socat ncat netcat-openbsd openssl python3 iproute2
+	procps zsh fish valgrind)
+
+apt_install() { # install what is missing; no network needed when nothing is
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	((${#missing[@]})) || return 0
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() { # build DIR [MESON OPTIONS]
+	local dir=$1
+	shift
+	if [[ -f $dir/build.ninja ]]; then
+		meson setup --reconfigure "$dir" "$@" >/dev/null
+	else
+		meson setup "$dir" "$@" >/dev/null
+	fi
+	meson compile -C "$dir"
+}
+
+run_tests() { # run_tests DIR: meson test, then the TAP tally; echoes the tally line last
+	local dir=$1 status=0
+	meson test -C "$dir" --print-errorlogs --num-processes 2 || status=$?
+	/usr/bin/python3 tests/tally.py "$dir" "$status" | tee "$dir/tally.txt" || true
+}
+
+demo() {
+	local sock dir
+	dir=$(mktemp -d)
+	sock=$dir/demo.sock
+	build build -Dbuildtype=release
+	echo "--- a real round trip: sockit listen on $sock, sockit connect sends a line ---"
+	build/sockit listen -v -U "$sock" </dev/null >"$dir/received" 2>"$dir/listen.log" &
+	local lpid=$!
+	for _ in $(seq 50); do grep -q '^listening on ' "$dir/listen.log" && break; sleep 0.1; done
+	cat "$dir/listen.log"
+	echo "hello from sockit $(date -u +%FT%TZ)" | build/sockit connect -U "$sock"
+	wait "$lpid"
+	echo "the listener received: $(cat "$dir/received")"
+	rm -rf "$dir"
+}
+
+case $mode in
+demo)
+	apt_install "${build_deps[@]}"
+	demo
+	;;
+test)
+	apt_install "${build_deps[@]}" "${test_deps[@]}"
+	build build-release -Dbuildtype=release -Dwerror=true -Dwarning_level=3
+	build build-asan -Dbuildtype=debug -Dwerror=true -Dwarning_level=3 \
+		-Db_sanitize=address,undefined -Db_lundef=false
+	run_tests build-release
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		SOCKIT_SANITIZED=1 run_tests build-asan
+	# One line for both runs, last, so a run of no tests is visible.
+	awk '{p += $1; f += $3; s += $5} END {
+		printf "%d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0 || p == 0) }' \
+		build-release/tally.txt build-asan/tally.txt
+	;;
+*)
+	echo "usage: $0 demo|test" >&2
+	exit 2
+	;;
+esac

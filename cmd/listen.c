@@ -47,6 +47,7 @@ struct listener_run {
 	char name[512];
 	int status;          /* exit status once stopped by us */
 	int accepted_fd;     /* single-peer mode: the peer */
+	char peer[128];
 	int wait_timer, idle_timer;
 	int64_t last_activity;
 	/* -k and UDP: stdio joined by hand */
@@ -384,6 +385,7 @@ static void on_listener(struct sk_loop *loop, int fd, unsigned events, void *use
 	got_peer(r);
 	if (!r->keep_open) {
 		r->accepted_fd = cfd;
+		snprintf(r->peer, sizeof(r->peer), "%s", text);
 		stop(r, -1);
 		return;
 	}
@@ -457,9 +459,10 @@ static int serve(struct listener_run *r)
 	sk_listener_stop(r->listener);
 	if (r->wait_timer > 0)
 		sk_loop_cancel_timer(r->loop, r->wait_timer);
-	status = cli_pump_stdio(r->ctx, r->loop, r->accepted_fd, r->name,
+	status = cli_pump_stdio(r->ctx, r->loop, r->accepted_fd, r->peer,
 		sk_listener_socktype(r->listener));
 	close(r->accepted_fd);
+	log_peer(r, "closed", r->peer);
 	return status;
 }
 

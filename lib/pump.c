@@ -461,9 +461,12 @@ static bool run_dir(struct dir *d)
 		}
 		p->last_activity = sk_loop_now(p->loop);
 	}
-	/* Out of rounds with bytes staged: ask for SK_EV_OUT to come back for them. */
+	/* Out of rounds: nothing wakes us for a bare EOF, and only SK_EV_OUT
+	 * for bytes still staged. */
 	if (!d->done && pending(d))
 		d->w_blocked = true;
+	else if (!d->done && d->eof)
+		end_dir(d);
 	return !p->finished;
 }
 

@@ -899,9 +899,12 @@ static void put_keepalive(struct sk__sb *sb, const struct sk__epopts *o)
 
 static void put_bind(struct sk__sb *sb, const struct sk__epopts *o)
 {
-	if (o->bind_host && strchr(o->bind_host, ':'))
-		sk__sb_printf(sb, "[%s]", o->bind_host);
-	else if (o->bind_host)
+	/* The zone of [fe80::1%eth0] may hold ',' or '\\': escape it like any value. */
+	if (o->bind_host && strchr(o->bind_host, ':')) {
+		sk__sb_printf(sb, "[");
+		put_str(sb, o->bind_host);
+		sk__sb_printf(sb, "]");
+	} else if (o->bind_host)
 		put_str(sb, o->bind_host);
 	if (o->bind_port || !o->bind_host)
 		sk__sb_printf(sb, ":%u", o->bind_port);

@@ -60,7 +60,8 @@ const char *sk_strerror(int code, char *buf, size_t len)
 	return buf;
 }
 
-static void fill_what(struct sk_err *err, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void fill_what(struct sk_err *err,
+	const char *fmt, va_list ap)
 {
 	vsnprintf(err->what, sizeof(err->what), fmt, ap);
 }

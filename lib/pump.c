@@ -361,7 +361,7 @@ static int flush_pipe(struct dir *d)
 		return 0;
 	}
 	if (!sink_gone(d, -errno))
-		fail(d, n < 0 ? -errno : -EIO, "send to", d->wname);
+		fail(d, n >= 0 ? -EIO : errno == EPIPE ? -ECONNRESET : -errno, "send to", d->wname);
 	return -1;
 }
 
@@ -384,8 +384,9 @@ static int flush_buf(struct dir *d)
 		d->w_blocked = true;
 		return 0;
 	}
+	/* A socket says EPIPE once the peer's reset has been consumed: a reset. */
 	if (!sink_gone(d, n))
-		fail(d, (int)n, "send to", d->wname);
+		fail(d, n == -EPIPE ? -ECONNRESET : (int)n, "send to", d->wname);
 	return -1;
 }
 

@@ -2,6 +2,7 @@
 /* opts.c - shared option rows; rows -> getopt_long and --help. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -208,7 +209,8 @@ void cli_help(const struct cli_cmd *cmd, FILE *out)
 		first = false;
 		u += len + (u[len] == '\n');
 	}
-	fprintf(out, "\n%s.\n", cmd->summary);
+	/* The summary doubles as the command table's lowercase line. */
+	fprintf(out, "\n%c%s.\n", toupper((unsigned char)cmd->summary[0]), cmd->summary + 1);
 	if (count_rows(cmd->opts)) {
 		fprintf(out, "\nOptions:\n");
 		help_rows(cmd->opts, out);

@@ -16,13 +16,17 @@ static inline void tap_plan(int n)
 
 __attribute__((format(printf, 2, 3))) static inline int ok(int cond, const char *fmt, ...)
 {
+	char desc[512];
 	va_list ap;
 
-	printf("%sok %d - ", cond ? "" : "not ", ++tap_n);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
 	va_end(ap);
-	putchar('\n');
+	/* One TAP line per case, whatever the description holds. */
+	for (char *p = desc; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	printf("%sok %d - %s\n", cond ? "" : "not ", ++tap_n, desc);
 	if (!cond)
 		tap_failed++;
 	fflush(stdout);

@@ -3,9 +3,11 @@
  * pump.c - move bytes both ways between two sides.
  *
  * Each direction has one source, one sink and one bounded stage: a pipe for
- * splice(2) when both ends allow it (zero copy), else a heap buffer. A
- * direction reads only while its stage has room, so a slow sink throttles
- * its source and memory stays bounded. EOF on a source is carried to the
+ * splice(2) when both ends allow it (zero copy), else a heap buffer. When
+ * one end is itself a pipe the direction splices straight across, with no
+ * stage at all. A direction reads only while its stage has room and its
+ * sink is not blocked, so a slow sink throttles its source and memory stays
+ * bounded. EOF on a source is carried to the
  * other side as shutdown(SHUT_WR) (or close, for a non-socket sink) once the
  * stage has drained; the pump is done when both directions are.
  */
@@ -15,6 +17,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -46,6 +49,7 @@ struct dir {
 	bool w_owned;
 	const char *rname, *wname;
 	bool splicing;
+	bool direct;    /* splicing with no stage: one end is a pipe already */
 	int pipe[2];
 	size_t in_pipe, pipe_cap;
 	char *buf;
@@ -132,6 +136,11 @@ static int setup_dir(struct sk_pump *p, struct dir *d, const struct sk_pump_side
 	d->one_msg = d->rkind == K_DGRAM || d->rkind == K_MSG || d->wkind == K_DGRAM ||
 		d->wkind == K_MSG;
 	if (!d->one_msg && !p->opts.no_splice && !p->opts.trace && can_splice(d) &&
+		(d->rkind == K_PIPE || d->wkind == K_PIPE)) {
+		d->splicing = d->direct = true;
+		return 0;
+	}
+	if (!d->one_msg && !p->opts.no_splice && !p->opts.trace && can_splice(d) &&
 		pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) == 0) {
 		d->splicing = true;
 		/* Bigger chunks, fewer wake-ups; the default 64 KiB serves if refused. */
@@ -178,6 +187,8 @@ static bool pending(const struct dir *d)
 
 static bool has_room(const struct dir *d)
 {
+	if (d->direct)
+		return true;
 	if (d->splicing)
 		return d->in_pipe < d->pipe_cap;
 	return d->one_msg ? d->tail == d->head : d->tail < d->cap;
@@ -193,11 +204,12 @@ static void update_interest(struct sk_pump *p)
 
 		if (d->done)
 			continue;
+		/* Not while the sink is blocked: an always-ready source would spin. */
 		s = fd_slot(p, d->rfd);
-		if (s != (size_t)-1 && !d->eof && has_room(d))
+		if (s != (size_t)-1 && !d->eof && has_room(d) && !d->w_blocked)
 			want[s] |= SK_EV_IN;
 		s = fd_slot(p, d->wfd);
-		if (s != (size_t)-1 && pending(d) && d->w_blocked)
+		if (s != (size_t)-1 && d->w_blocked && (pending(d) || d->direct))
 			want[s] |= SK_EV_OUT;
 	}
 	for (size_t i = 0; i < p->nfds; i++) {
@@ -425,10 +437,70 @@ static ssize_t fill_buf(struct dir *d)
 	return n;
 }
 
+/*
+ * Splice source to sink with no stage. EAGAIN does not say which end is
+ * not ready, so ask the source how much it holds: bytes waiting mean the
+ * sink is full. Returns like fill_pipe(); > 0 bytes moved.
+ */
+static ssize_t splice_direct(struct dir *d)
+{
+	ssize_t n = splice(d->rfd, NULL, d->wfd, NULL, PIPE_SIZE, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+	int avail = 0;
+
+	if (n > 0) {
+		d->bytes += (uint64_t)n;
+		d->w_blocked = false;
+		return n;
+	}
+	if (n == 0)
+		return 0;
+	if (errno == EINVAL && d->bytes == 0) {
+		/* Refused for this pair (an O_APPEND file, say): copy through a buffer. */
+		d->splicing = d->direct = false;
+		d->cap = d->pump->opts.buffer_size ? d->pump->opts.buffer_size : DEFAULT_BUFFER;
+		d->buf = malloc(d->cap);
+		return d->buf ? SWITCHED_TO_COPY : -ENOMEM;
+	}
+	if (errno != EAGAIN)
+		return -errno;
+	d->w_blocked = ioctl(d->rfd, FIONREAD, &avail) == 0 && avail > 0;
+	return -EAGAIN;
+}
+
+/* A failure of a direct splice: which end failed is known only by kind. */
+static void fail_direct(struct dir *d, int code)
+{
+	if (is_sock(d->rkind) && code != -EPIPE) {
+		fail(d, code, "receive from", d->rname);
+		return;
+	}
+	if (!sink_gone(d, code))
+		fail(d, code == -EPIPE ? -ECONNRESET : code, "send to", d->wname);
+}
+
 /* Move what can move now; returns false when the pump finished. */
 static bool run_dir(struct dir *d)
 {
 	struct sk_pump *p = d->pump;
+
+	if (d->direct) {
+		for (int round = 0; round < ROUNDS && d->direct; round++) {
+			ssize_t n = splice_direct(d);
+
+			if (n > 0) {
+				p->last_activity = sk_loop_now(p->loop);
+				continue;
+			}
+			if (n == 0)
+				end_dir(d);
+			else if (n != -EAGAIN && n != SWITCHED_TO_COPY)
+				fail_direct(d, (int)n);
+			if (n != SWITCHED_TO_COPY)
+				return !p->finished;
+		}
+		if (d->direct)
+			return !p->finished;
+	}
 
 	for (int round = 0; round < ROUNDS && !d->done; round++) {
 		ssize_t n;

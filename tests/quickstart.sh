@@ -3,8 +3,10 @@
 # quickstart.sh demo|test - the two README commands, for a fresh Debian 12 machine as root.
 #   demo: install build dependencies, build, run a real listen/connect round trip.
 #   test: install build and test dependencies, then build and test twice
-#         (release, and address+undefined sanitizers), warnings as errors.
-# Ends with one line "N passed, N failed, N skipped" summing both runs.
+#         (release, and address+undefined sanitizers), warnings as errors;
+#         then the separate stages: unit tests under valgrind, fuzzing
+#         (about 2 minutes), and the Debian package build with lintian.
+# Ends with one line "N passed, N failed, N skipped" summing every run and stage.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -12,7 +14,7 @@ mode=${1:-}
 build_deps=(build-essential meson ninja-build pkg-config libssl-dev libreadline-dev scdoc
 	bash-completion)
 test_deps=(bats bats-support bats-assert socat ncat netcat-openbsd openssl python3 iproute2
-	procps zsh fish valgrind)
+	procps zsh fish valgrind clang libclang-rt-14-dev debhelper dpkg-dev fakeroot lintian rsync)
 
 apt_install() { # install what is missing; no network needed when nothing is
 	local missing=() p
@@ -37,10 +39,25 @@ build() { # build DIR [MESON OPTIONS]
 	meson compile -C "$dir"
 }
 
-run_tests() { # run_tests DIR: meson test, then the TAP tally; echoes the tally line last
-	local dir=$1 status=0
-	meson test -C "$dir" --print-errorlogs --num-processes 2 || status=$?
-	/usr/bin/python3 tests/tally.py "$dir" "$status" | tee "$dir/tally.txt" || true
+run_tests() { # run_tests DIR LOGBASE [MESON TEST OPTIONS]: meson test, then its TAP tally
+	local dir=$1 base=$2 status=0
+	shift 2
+	meson test -C "$dir" --print-errorlogs --num-processes 2 --logbase "$base" "$@" ||
+		status=$?
+	/usr/bin/python3 tests/tally.py "$dir" "$status" "$base" | tee -a "$tallies" || true
+}
+
+stage() { # stage NAME COMMAND...: a pass/fail step, counted as one case
+	echo "--- stage: $1"
+	local name=$1
+	shift
+	if "$@"; then
+		echo "stage $name: ok"
+		echo "1 passed, 0 failed, 0 skipped" >>"$tallies"
+	else
+		echo "stage $name: FAILED"
+		echo "0 passed, 1 failed, 0 skipped" >>"$tallies"
+	fi
 }
 
 demo() {
@@ -66,16 +83,23 @@ demo)
 	;;
 test)
 	apt_install "${build_deps[@]}" "${test_deps[@]}"
+	tallies=$(mktemp)
+	trap 'rm -f "$tallies"' EXIT
 	build build-release -Dbuildtype=release -Dwerror=true -Dwarning_level=3
 	build build-asan -Dbuildtype=debug -Dwerror=true -Dwarning_level=3 \
 		-Db_sanitize=address,undefined -Db_lundef=false
-	run_tests build-release
+	run_tests build-release testlog
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		SOCKIT_SANITIZED=1 run_tests build-asan
-	# One line for both runs, last, so a run of no tests is visible.
+		SOCKIT_SANITIZED=1 run_tests build-asan testlog
+	# Separate stages, outside the two meson test runs' budget.
+	run_tests build-release valgrind --suite unit \
+		--wrapper 'valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite'
+	stage fuzz tests/fuzz/run.sh build-fuzz 40
+	stage deb packaging/build-deb.sh
+	# One line for everything, last, so a run of no tests is visible.
 	awk '{p += $1; f += $3; s += $5} END {
 		printf "%d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0 || p == 0) }' \
-		build-release/tally.txt build-asan/tally.txt
+		"$tallies"
 	;;
 *)
 	echo "usage: $0 demo|test" >&2

@@ -1,15 +1,17 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""tally.py BUILDDIR [MESON_STATUS]: count TAP cases of the last `meson test` run.
+"""tally.py BUILDDIR [MESON_STATUS [LOGBASE]]: count TAP cases of a `meson test` run.
 
 Meson's own summary counts test programs, not the cases inside them, and a
 run that executed nothing can look green. This reads meson-logs/testlog.json,
 counts `ok` / `not ok` in every TAP output (plus cases a plan promised but
 never ran; a non-TAP test counts as one case), prints `N passed, N failed`
 last, and exits non-zero on any failure, on a non-zero meson status, or when
-nothing ran.
+nothing ran. LOGBASE is meson test's --logbase (default testlog).
 """
+import glob
 import json
+import os
 import re
 import sys
 
@@ -43,12 +45,18 @@ def count_tap(text):
 
 def main():
     if len(sys.argv) < 2:
-        print("usage: tally.py BUILDDIR [MESON_STATUS]", file=sys.stderr)
+        print("usage: tally.py BUILDDIR [MESON_STATUS [LOGBASE]]", file=sys.stderr)
         return 2
     status = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    logbase = sys.argv[3] if len(sys.argv) > 3 else "testlog"
     passed = failed = skipped = 0
+    path = f"{sys.argv[1]}/meson-logs/{logbase}.json"
+    if not os.path.exists(path):
+        # meson test --wrapper W appends "-W" to the log base name
+        found = sorted(glob.glob(f"{sys.argv[1]}/meson-logs/{logbase}-*.json"), key=os.path.getmtime)
+        path = found[-1] if found else path
     try:
-        with open(f"{sys.argv[1]}/meson-logs/testlog.json", encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             entries = [json.loads(line) for line in f if line.strip()]
     except OSError as e:
         print(f"tally: {e}", file=sys.stderr)

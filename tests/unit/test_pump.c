@@ -66,6 +66,7 @@ static pid_t spawn_writer(int fd, int *close_too, int nclose)
 				done += (size_t)n;
 			}
 		}
+		shutdown(fd, SHUT_WR); /* a socket's EOF, shared by every holder; no-op on a pipe */
 		_exit(0);
 	}
 	return pid;
@@ -182,6 +183,52 @@ static void round_trip(struct sk_loop *loop, bool no_splice)
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: peer saw our EOF (half-close carried)", how);
 	waitpid(r, NULL, 0);
 	close(in[0]);
+	close(sv[0]);
+	close(res[0]);
+}
+
+/* socket <-> pump <-> echo socket: both sinks are sockets, so bytes go through the stage pipe. */
+static void round_trip_staged(struct sk_loop *loop)
+{
+	int x[2], sv[2], res[2];
+	struct outcome o = { .loop = loop };
+	struct sk_pump *pump;
+	struct sk_err err;
+	uint64_t got[2] = { 0, 0 };
+	pid_t w, e, r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, x) || pipe2(res, O_CLOEXEC) ||
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv)) {
+		ok(0, "staged: set-up");
+		return;
+	}
+	int for_writer[] = { x[0], sv[0], sv[1], res[0], res[1] };
+	w = spawn_writer(x[1], for_writer, 5);
+	int for_echo[] = { x[0], x[1], sv[0], res[0], res[1] };
+	e = spawn_echo(sv[1], for_echo, 5);
+	int for_reader[] = { x[0], sv[0], sv[1], res[0] };
+	r = spawn_reader(x[1], res[1], for_reader, 4);
+	close(sv[1]);
+	close(res[1]);
+	fcntl(x[0], F_SETFL, O_NONBLOCK);
+
+	struct sk_pump_side a = { .rfd = x[0], .wfd = x[0], .name = "near" };
+	struct sk_pump_side b = { .rfd = sv[0], .wfd = sv[0], .name = "peer" };
+
+	is_int(sk_pump_create(loop, &a, &b, NULL, on_done, &o, &pump, &err), 0,
+		"staged: pump created");
+	close(x[1]);
+	sk_loop_run(loop);
+	is_int(o.status, 0, "staged: clean end");
+	is_int((long long)sk_pump_bytes(pump, SK_PUMP_B_TO_A), TOTAL, "staged: all bytes back");
+	sk_pump_destroy(pump);
+	close(x[0]);
+	ok(read(res[0], got, sizeof(got)) == sizeof(got), "staged: reader reported");
+	is_int((long long)got[0], TOTAL, "staged: reader got every byte");
+	ok(got[1] == expected_hash(), "staged: bytes intact (hash)");
+	waitpid(w, NULL, 0);
+	waitpid(e, NULL, 0);
+	waitpid(r, NULL, 0);
 	close(sv[0]);
 	close(res[0]);
 }
@@ -322,6 +369,7 @@ int main(void)
 	}
 	round_trip(loop, false);
 	round_trip(loop, true);
+	round_trip_staged(loop);
 	reset_is_reported(loop);
 	idle_timeout(loop);
 	datagrams(loop);

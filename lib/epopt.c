@@ -452,8 +452,12 @@ static int parse_bind(const struct sk__pctx *c, struct sk_endpoint *ep, const ch
 	int rc;
 
 	sk__split_hostport(v, n, &hn, &port, &pn);
-	if (v[0] != '[' && port && memchr(v, ':', hn))
-		return sk__pusage(c, v, "IPv6 address in bind must be in brackets");
+	if (v[0] != '[' && port && memchr(v, ':', hn)) {
+		char t[64];
+
+		return sk__pusage(c, v, "IPv6 address '%s' in bind must be in brackets",
+			sk__tok(v, n, t, sizeof(t)));
+	}
 	if (hn) {
 		rc = sk__parse_host(c, v, hn, &ep->opt.bind_host);
 		if (rc < 0)
@@ -684,8 +688,12 @@ int sk__proxy_parse(const struct sk__pctx *c, const char *s, size_t n, struct sk
 	sk__split_hostport(a, (size_t)(end - a), &hn, &port, &pn);
 	if (hn == 0)
 		return sk__pusage(c, a, "missing host in proxy URL");
-	if (a[0] != '[' && port && memchr(a, ':', hn))
-		return sk__pusage(c, a, "IPv6 address in proxy URL must be in brackets");
+	if (a[0] != '[' && port && memchr(a, ':', hn)) {
+		char tok[64];
+
+		return sk__pusage(c, a, "IPv6 address '%s' in proxy URL must be in brackets",
+			sk__tok(a, (size_t)(end - a), tok, sizeof(tok)));
+	}
 	rc = sk__parse_host(c, a, hn, &out->host);
 	if (rc < 0)
 		return rc;

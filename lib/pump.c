@@ -24,6 +24,8 @@
 
 #define DEFAULT_BUFFER (256 * 1024)
 #define DGRAM_BUFFER (64 * 1024 + 1)
+/* The largest UDP payload; a byte stream is cut into messages of at most this. */
+#define MAX_MESSAGE 65507
 #define PIPE_SIZE (1024 * 1024)
 /* fill_pipe(): splice is refused for this pair, the direction now copies. */
 #define SWITCHED_TO_COPY (-100000)
@@ -55,6 +57,7 @@ struct dir {
 	char *buf;
 	size_t cap, head, tail;
 	bool one_msg;   /* keep boundaries: one read = one datagram */
+	size_t max_read; /* a stream read into a message sink: at most one message */
 	bool eof;
 	bool done;
 	bool w_blocked; /* last write hit EAGAIN: wait for SK_EV_OUT */
@@ -135,6 +138,8 @@ static int setup_dir(struct sk_pump *p, struct dir *d, const struct sk_pump_side
 	}
 	d->one_msg = d->rkind == K_DGRAM || d->rkind == K_MSG || d->wkind == K_DGRAM ||
 		d->wkind == K_MSG;
+	d->max_read = d->one_msg && d->rkind != K_DGRAM && d->rkind != K_MSG ? MAX_MESSAGE
+									      : SIZE_MAX;
 	if (!d->one_msg && !p->opts.no_splice && !p->opts.trace && can_splice(d) &&
 		(d->rkind == K_PIPE || d->wkind == K_PIPE)) {
 		d->splicing = d->direct = true;
@@ -423,7 +428,8 @@ static ssize_t fill_pipe(struct dir *d)
 
 static ssize_t fill_buf(struct dir *d)
 {
-	ssize_t n = read_some(d, d->buf + d->tail, d->cap - d->tail);
+	size_t room = d->cap - d->tail;
+	ssize_t n = read_some(d, d->buf + d->tail, room < d->max_read ? room : d->max_read);
 
 	if (n > 0) {
 		if (d->pump->opts.trace)

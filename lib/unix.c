@@ -4,11 +4,17 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 /* A name or a number; -ENOENT when no such user/group exists. */
@@ -39,6 +45,71 @@ static int lookup_id(const char *name, bool group, unsigned *id)
 	return 0;
 }
 
+/* Does one sock_diag answer describe a socket bound to (dev, ino) that serves? */
+static bool diag_serves(const struct nlmsghdr *h, dev_t dev, ino_t ino, int socktype)
+{
+	const struct unix_diag_msg *m = NLMSG_DATA(h);
+	const struct rtattr *a = (const struct rtattr *)(m + 1);
+	int len = (int)h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+
+	for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		const struct unix_diag_vfs *v = RTA_DATA(a);
+
+		if (a->rta_type != UNIX_DIAG_VFS || v->udiag_vfs_ino != ino)
+			continue;
+		/* The kernel reports its own dev_t layout: 12 bits major, 20 minor. */
+		if (v->udiag_vfs_dev >> 20 != major(dev) || (v->udiag_vfs_dev & 0xfffff) != minor(dev))
+			continue;
+		return m->udiag_type == socktype &&
+			(socktype == SOCK_DGRAM || m->udiag_state == TCP_LISTEN);
+	}
+	return false;
+}
+
+/*
+ * Ask the kernel (sock_diag) whether a socket of this type serves the file
+ * (dev, ino), without connecting: a probe connect would be accepted by a
+ * single-peer server as its one client. 1 yes, 0 no, < 0 cannot tell.
+ */
+static int socket_file_served(dev_t dev, ino_t ino, int socktype)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req req;
+	} ask = {
+		.nlh = { .nlmsg_len = sizeof(ask), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.req = { .sdiag_family = AF_UNIX, .udiag_states = ~0u, .udiag_show = UDIAG_SHOW_VFS },
+	};
+	long buf[8192 / sizeof(long)];
+	int fd, found = 0, rc = -EIO;
+
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &ask, sizeof(ask), 0) < 0)
+		goto out;
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
+
+		if (n <= 0)
+			goto out;
+		for (; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE) {
+				rc = found;
+				goto out;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR)
+				goto out;
+			found |= diag_serves(h, dev, ino, socktype);
+		}
+	}
+out:
+	close(fd);
+	return rc;
+}
+
 /*
  * `unlink`: remove the file only when it is a socket that nobody answers on
  * (a stale file left by a crashed server); never a live socket, never a
@@ -55,6 +126,10 @@ static int remove_stale(const struct sockaddr_un *sun, socklen_t len, int sockty
 	if (!S_ISSOCK(st.st_mode))
 		return sk__fail_why(err, -EADDRINUSE, -1, "file exists and is not a socket",
 			"listen on %s", text);
+	if (socket_file_served(st.st_dev, st.st_ino, socktype) == 1)
+		return sk__fail_why(err, -EADDRINUSE, -1, "a live socket answers there",
+			"listen on %s", text);
+	/* Not served in our network namespace: a connect is the last word. */
 	fd = socket(AF_UNIX, socktype | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return sk__fail(err, -errno, "socket for %s", text);

@@ -126,7 +126,11 @@ static int compose(const struct cli_ctx *ctx, const struct cli_endpoint_args *a,
 		host = pos[0];
 		port = pos[1];
 	} else if (npos == 0) {
-		return cli_usage(ctx, listener ? "missing PORT or ENDPOINT" : "missing ENDPOINT or HOST PORT");
+		return cli_usage(ctx, listener ? "missing PORT or ENDPOINT"
+					       : "missing ENDPOINT or HOST PORT");
+	} else if (npos == 1) {
+		return cli_usage(ctx, "missing PORT after '%s': give HOST PORT or an endpoint "
+				      "like tcp:HOST:PORT", pos[0]);
 	} else {
 		return cli_usage(ctx, "unexpected argument '%s'", pos[npos - 1]);
 	}

@@ -250,7 +250,7 @@ static const struct invalid invalid[] = {
 	{ "tcp:h:1,timeout=0", "timeout '0' out of range 0.001-2147483.647", 16 },
 	{ "tcp:h:1,timeout=99999999999999999999",
 		"timeout '99999999999999999999' out of range 0.001-2147483.647", 16 },
-	{ "tcp:h:1,bind=::1", "IPv6 address in bind must be in brackets", 13 },
+	{ "tcp:h:1,bind=::1", "IPv6 address '::1' in bind must be in brackets", 13 },
 	{ "tcp:h:1,bind=:", "missing port after ':' in bind", 14 },
 	{ "tcp:h:1,bind=:99999", "port '99999' out of range 0-65535", 14 },
 	{ "tcp:h:1,bind=8080", "invalid IPv4 address '8080'", 13 },

@@ -11,7 +11,12 @@
 static const struct cli_opt connect_opts[] = {
 	/* id, long name, short, argument, help; keep alphabetical by long name */
 	{ CLI_O_ABSTRACT, "abstract", 0, "NAME", "connect to the abstract UNIX socket NAME" },
+	{ CLI_O_CRLF, "crlf", 0, NULL, "send each line end from stdin as CRLF" },
+	{ 'e', "exec", 'e', "'PROG ARGS'", "run PROG (no shell) on the connection instead of stdio" },
 	{ CLI_O_EXPLAIN, "explain", 0, NULL, "print the parsed endpoint and the socket calls; create nothing" },
+	{ CLI_O_HEXDUMP, "hexdump", 0, NULL, "log the traffic both ways on stderr as a hex dump" },
+	{ CLI_O_INTERACTIVE, "interactive", 0, NULL, "line-editing terminal even when stdin/stdout are not TTYs" },
+	{ CLI_O_SH, "sh", 0, "COMMAND", "run COMMAND with /bin/sh -c on the connection" },
 	{ 's', "source", 's', "ADDR", "send from local address ADDR" },
 	{ 'p', "source-port", 'p', "PORT", "send from local port PORT" },
 	{ CLI_O_TLS, "tls", 0, NULL, "TLS over TCP (HOST PORT form)" },
@@ -22,6 +27,7 @@ static const struct cli_opt connect_opts[] = {
 
 struct connect_args {
 	struct cli_endpoint_args ep;
+	struct cli_exec exec;
 	const char *source;
 	const char *source_port;
 };
@@ -37,6 +43,13 @@ static int connect_opt(struct cli_ctx *ctx, int id, const char *arg, void *state
 	case 'p':
 		a->source_port = arg;
 		return 0;
+	case CLI_O_CRLF:
+	case CLI_O_HEXDUMP:
+	case CLI_O_INTERACTIVE:
+		return cli_stdio_opt(ctx, id);
+	case 'e':
+	case CLI_O_SH:
+		return cli_exec_opt(ctx, &a->exec, id, arg);
 	default:
 		return cli_endpoint_opt(ctx, &a->ep, id, arg);
 	}
@@ -82,8 +95,13 @@ static int connect_run(struct cli_ctx *ctx, int argc, char **argv)
 		status = cli_endpoint_build(ctx, &a.ep, false, argc - first, argv + first,
 			extra.text, &ep);
 	free(extra.text);
-	if (status)
+	/* The program talks to the peer: stdio options have nothing to act on. */
+	if (status == 0 && a.exec.text)
+		status = cli_stdio_opts_unsupported(ctx, a.exec.shell ? "--sh" : "--exec");
+	if (status) {
+		sk_endpoint_free(ep);
 		return status;
+	}
 	if (a.ep.explain) {
 		status = cli_endpoint_explain(ctx, ep);
 		goto out;
@@ -97,6 +115,10 @@ static int connect_run(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	cli_event(ctx, "connected", (struct cli_field[]){ { "endpoint", name, 0 } }, 1,
 		"connected to %s", name);
+	if (a.exec.text) {
+		status = cli_child_run(ctx, &a.exec, fd, name); /* adopts fd */
+		goto out;
+	}
 	status = cli_loop_open(ctx, &loop);
 	if (status == 0)
 		status = cli_pump_stdio(ctx, loop, fd, name, sk_endpoint_socktype(ep));

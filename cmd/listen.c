@@ -7,26 +7,57 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-enum { O_MAX_CONNS = 256 };
+enum { O_ALLOW = 256, O_BROKER, O_CHAT, O_DENY, O_MAX_CONNS, O_SYSTEMD, O_TIMESTAMPS };
 
 static const struct cli_opt listen_opts[] = {
 	/* id, long name, short, argument, help; keep alphabetical by long name */
 	{ CLI_O_ABSTRACT, "abstract", 0, "NAME", "listen on the abstract UNIX socket NAME" },
+	{ O_ALLOW, "allow", 0, "CIDR", "accept only peers in CIDR (repeatable)" },
+	{ O_BROKER, "broker", 0, NULL, "keep accepting; what one client sends goes to all others" },
+	{ O_CHAT, "chat", 0, NULL, "--broker with '<user N>' prefixes and join/leave lines" },
+	{ CLI_O_CRLF, "crlf", 0, NULL, "send each line end from stdin as CRLF (one peer)" },
+	{ O_DENY, "deny", 0, "CIDR", "refuse peers in CIDR (repeatable; wins over --allow)" },
+	{ 'e', "exec", 'e', "'PROG ARGS'", "run PROG (no shell) for each connection, on the socket" },
 	{ CLI_O_EXPLAIN, "explain", 0, NULL, "print the parsed endpoint and the socket calls; create nothing" },
+	{ CLI_O_HEXDUMP, "hexdump", 0, NULL, "log the traffic both ways on stderr as a hex dump (one peer)" },
+	{ CLI_O_INTERACTIVE, "interactive", 0, NULL, "line-editing terminal even when stdin/stdout are not TTYs" },
 	{ 'k', "keep-open", 'k', NULL, "keep accepting: stdin to every client, every client to stdout" },
 	{ O_MAX_CONNS, "max-conns", 0, "N", "with -k, at most N clients at once" },
 	{ 'p', "port", 'p', "PORT", "the port to listen on (as in nc -l -p PORT)" },
+	{ CLI_O_SH, "sh", 0, "COMMAND", "run COMMAND with /bin/sh -c for each connection" },
+	{ O_SYSTEMD, "systemd", 0, NULL, "serve the socket systemd passed (socket activation)" },
+	{ O_TIMESTAMPS, "timestamps", 0, NULL, "with -u, prefix each datagram with its receive time" },
 	{ CLI_O_TLS, "tls", 0, NULL, "TLS over TCP" },
 	{ 'u', "udp", 'u', NULL, "UDP: datagrams to stdout, stdin to the latest peer" },
 	{ 'U', "unix", 'U', "PATH", "listen on the UNIX stream socket PATH" },
 	{ 0 },
 };
 
-/* Bytes queued for one -k client before stdin stops being read. */
+/* Bytes queued for one -k client before stdin stops being read; a broker
+ * client this far behind is dropped. */
 #define CLIENT_QUEUE_MAX (256 * 1024)
 #define CHUNK (64 * 1024)
+/* Datagrams taken per recvmmsg, and the largest one kept whole. */
+#define DGRAM_BATCH 16
+#define DGRAM_MAX 65536
+/* "2026-11-26T01:43:11.123456789Z " */
+#define STAMP_LEN 31
+/* A chat line longer than this is passed on in pieces. */
+#define CHAT_LINE_MAX 4096
+/* A broker client with bytes queued and none taken for this long is dropped. */
+#define STALL_MS 2000
+/* How long accepting pauses when the process is out of descriptors. */
+#define ACCEPT_BACKOFF_MS 100
+
+/* Where -k clients' bytes go. */
+enum hub_mode {
+	HUB_STDIO,  /* stdin to every client, every client to stdout */
+	HUB_BROKER, /* each client to every other client */
+	HUB_CHAT,   /* broker, line by line, with <user N> prefixes */
+};
 
 struct client {
 	struct listener_run *run;
@@ -35,15 +66,26 @@ struct client {
 	char *queue; /* stdin bytes not yet sent to this client */
 	size_t queued;
 	bool read_eof, blocked;
+	bool dropped;              /* broker: too far behind, closed after this delivery */
+	int64_t progress_at;       /* broker: when it last took bytes, or its queue filled */
 	char peer[128];
+	unsigned user;             /* chat: <user N> */
+	char line[CHAT_LINE_MAX];  /* chat: a line not yet complete */
+	size_t linelen;
 };
 
 struct listener_run {
 	struct cli_ctx *ctx;
+	struct cli_children *children; /* -e/--sh: a program per connection */
 	struct sk_loop *loop;
 	struct sk_listener *listener;
 	bool keep_open;
+	enum hub_mode mode;
+	const struct sk_acl *acl;
 	unsigned long max_conns;
+	unsigned next_user;
+	bool accept_paused, out_of_fds; /* out of fds: one log line per episode */
+	int stall_timer;
 	char name[512];
 	int status;          /* exit status once stopped by us */
 	int accepted_fd;     /* single-peer mode: the peer */
@@ -56,16 +98,32 @@ struct listener_run {
 	struct client *clients;
 	unsigned long nclients;
 	char *outbuf;        /* peer bytes not yet written to stdout */
-	size_t outlen;
+	size_t outlen, outcap;
+	char *dgram_slots;   /* UDP: DGRAM_BATCH slots of DGRAM_MAX bytes */
+	bool timestamps;
 	struct sockaddr_storage dgram_peer;
 	socklen_t dgram_peerlen;
 };
 
 struct listen_args {
 	struct cli_endpoint_args ep;
+	struct cli_exec exec;
 	bool keep_open;
+	enum hub_mode mode;
+	struct sk_acl *acl;
 	unsigned long max_conns;
+	bool systemd, timestamps;
 };
+
+static int acl_rule(struct cli_ctx *ctx, struct listen_args *a, const char *cidr, bool allow)
+{
+	struct sk_err err;
+	int rc = a->acl ? 0 : sk_acl_create(&a->acl, &err);
+
+	if (rc == 0)
+		rc = sk_acl_add(a->acl, cidr, allow, &err);
+	return rc < 0 ? cli_fail(ctx, CLI_SETUP, rc, &err) : 0;
+}
 
 static int listen_opt(struct cli_ctx *ctx, int id, const char *arg, void *state)
 {
@@ -75,10 +133,31 @@ static int listen_opt(struct cli_ctx *ctx, int id, const char *arg, void *state)
 	case 'k':
 		a->keep_open = true;
 		return 0;
+	case CLI_O_CRLF:
+	case CLI_O_HEXDUMP:
+	case CLI_O_INTERACTIVE:
+		return cli_stdio_opt(ctx, id);
+	case O_ALLOW:
+	case O_DENY:
+		return acl_rule(ctx, a, arg, id == O_ALLOW);
+	case O_BROKER:
+	case O_CHAT:
+		a->keep_open = true;
+		a->mode = id == O_CHAT ? HUB_CHAT : HUB_BROKER;
+		return 0;
+	case O_SYSTEMD:
+		a->systemd = true;
+		return 0;
+	case O_TIMESTAMPS:
+		a->timestamps = true;
+		return 0;
 	case O_MAX_CONNS:
 		if (!cli_parse_uint(arg, 1, 1000000, &a->max_conns))
 			return cli_usage(ctx, "invalid --max-conns '%s': expected 1-1000000", arg);
 		return 0;
+	case 'e':
+	case CLI_O_SH:
+		return cli_exec_opt(ctx, &a->exec, id, arg);
 	case 'p':
 		a->ep.port = arg;
 		return 0;
@@ -185,9 +264,13 @@ static void on_stdout(struct sk_loop *loop, int fd, unsigned events, void *userd
 
 /* ---- -k: many clients ------------------------------------------------------- */
 
+static void hub_announce(struct listener_run *r, const struct client *except, unsigned user,
+	const char *event);
+
 static void client_close(struct client *c)
 {
 	struct listener_run *r = c->run;
+	unsigned user = c->user;
 
 	for (struct client **pp = &r->clients; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
@@ -201,6 +284,8 @@ static void client_close(struct client *c)
 	free(c->queue);
 	free(c);
 	r->nclients--;
+	if (r->mode == HUB_CHAT)
+		hub_announce(r, NULL, user, "left");
 }
 
 /* Send what is queued; at stdin EOF with nothing left, half-close. */
@@ -217,10 +302,131 @@ static bool client_flush(struct client *c)
 			return false;
 		memmove(c->queue, c->queue + n, c->queued - (size_t)n);
 		c->queued -= (size_t)n;
+		c->progress_at = sk_loop_now(c->run->loop);
 	}
 	c->blocked = false;
-	if (c->run->stdin_eof)
+	if (c->run->stdin_eof && c->run->mode == HUB_STDIO)
 		shutdown(c->fd, SHUT_WR);
+	return true;
+}
+
+/* ---- --broker and --chat: clients talk to each other ------------------------ */
+
+/* Queue data for one client; a client that fell too far behind is marked to drop. */
+static void client_queue(struct client *c, const char *data, size_t len)
+{
+	if (c->dropped)
+		return;
+	if (c->queued + len > CLIENT_QUEUE_MAX) {
+		c->dropped = true;
+		return;
+	}
+	if (!c->queued)
+		c->progress_at = sk_loop_now(c->run->loop);
+	memcpy(c->queue + c->queued, data, len);
+	c->queued += len;
+	if (!client_flush(c))
+		c->dropped = true;
+}
+
+/* Close the clients marked while delivering (closing may announce, and mark more). */
+static void drop_marked(struct listener_run *r)
+{
+	struct client *c = r->clients;
+
+	while (c) {
+		if (!c->dropped) {
+			c = c->next;
+			continue;
+		}
+		cli_event(r->ctx, "dropped", (struct cli_field[]){ { "peer", c->peer, 0 } }, 1,
+			"dropped %s: too far behind", c->peer);
+		client_close(c);
+		c = r->clients;
+	}
+}
+
+/*
+ * Senders wait while some client's queue is nearly full (reads pause), so
+ * a client merely slower than the rest loses nothing; one that takes no
+ * bytes at all for STALL_MS is dropped, and the others go on.
+ */
+static void on_stall_check(struct sk_loop *loop, void *userdata)
+{
+	struct listener_run *r = userdata;
+	int64_t now = sk_loop_now(loop);
+
+	for (struct client *c = r->clients; c; c = c->next)
+		if (c->queued && now - c->progress_at >= STALL_MS)
+			c->dropped = true;
+	drop_marked(r);
+	update_interest(r);
+	r->stall_timer = sk_loop_add_timer(loop, STALL_MS / 4, on_stall_check, r);
+}
+
+static void hub_deliver(struct listener_run *r, const struct client *from, const char *data,
+	size_t len)
+{
+	for (struct client *c = r->clients; c; c = c->next)
+		if (c != from)
+			client_queue(c, data, len);
+}
+
+/* "<announce> user 3 joined" to everyone but except. */
+static void hub_announce(struct listener_run *r, const struct client *except, unsigned user,
+	const char *event)
+{
+	char line[96];
+	int n = snprintf(line, sizeof(line), "<announce> user %u %s\n", user, event);
+
+	hub_deliver(r, except, line, (size_t)n);
+	drop_marked(r);
+}
+
+/* Pass on whole lines as "<user N> line"; a line too long goes in pieces. */
+static void chat_line(struct client *c, bool flush)
+{
+	char prefix[32];
+	int n;
+
+	if (!c->linelen && !flush)
+		return;
+	n = snprintf(prefix, sizeof(prefix), "<user %u> ", c->user);
+	hub_deliver(c->run, c, prefix, (size_t)n);
+	hub_deliver(c->run, c, c->line, c->linelen);
+	if (!c->linelen || c->line[c->linelen - 1] != '\n')
+		hub_deliver(c->run, c, "\n", 1);
+	c->linelen = 0;
+}
+
+static void chat_feed(struct client *c, const char *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		c->line[c->linelen++] = data[i];
+		if (data[i] == '\n' || c->linelen == sizeof(c->line))
+			chat_line(c, true);
+	}
+}
+
+/* A client's bytes to the other clients (broker, chat); false on a read error. */
+static bool client_read_hub(struct client *c)
+{
+	char buf[CHUNK];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n < 0)
+		return errno == EAGAIN;
+	if (n == 0) {
+		c->read_eof = true;
+		if (c->run->mode == HUB_CHAT && c->linelen)
+			chat_line(c, true);
+		return true;
+	}
+	c->run->last_activity = sk_loop_now(c->run->loop);
+	if (c->run->mode == HUB_CHAT)
+		chat_feed(c, buf, (size_t)n);
+	else
+		hub_deliver(c->run, c, buf, (size_t)n);
 	return true;
 }
 
@@ -229,9 +435,11 @@ static bool client_read(struct client *c)
 	struct listener_run *r = c->run;
 	ssize_t n;
 
-	if (r->outlen >= CHUNK * 4)
+	if (r->mode != HUB_STDIO)
+		return client_read_hub(c);
+	if (r->outlen >= r->outcap)
 		return true;
-	n = recv(c->fd, r->outbuf + r->outlen, CHUNK * 4 - r->outlen, MSG_DONTWAIT);
+	n = recv(c->fd, r->outbuf + r->outlen, r->outcap - r->outlen, MSG_DONTWAIT);
 	if (n < 0)
 		return errno == EAGAIN;
 	if (n == 0) {
@@ -257,6 +465,7 @@ static void on_client(struct sk_loop *loop, int fd, unsigned events, void *userd
 	/* Both ways done: the client sent EOF and has everything stdin will give. */
 	if (!ok || (c->read_eof && r->stdin_eof && !c->queued))
 		client_close(c);
+	drop_marked(r);
 	update_interest(r);
 }
 
@@ -273,6 +482,15 @@ static void broadcast(struct listener_run *r, const char *data, size_t len)
 	}
 }
 
+/* Room in every queue for one more read (chat prefixes ride on the margin). */
+static bool hub_has_room(const struct listener_run *r)
+{
+	for (const struct client *c = r->clients; c; c = c->next)
+		if (c->queued + 2 * CHUNK > CLIENT_QUEUE_MAX)
+			return false;
+	return true;
+}
+
 static bool clients_have_room(const struct listener_run *r)
 {
 	for (const struct client *c = r->clients; c; c = c->next)
@@ -283,18 +501,25 @@ static bool clients_have_room(const struct listener_run *r)
 
 /* ---- UDP: datagrams to stdout, stdin to the latest peer --------------------- */
 
-static void dgram_read(struct listener_run *r)
+/* "2026-11-26T01:43:11.123456789Z " before a datagram, for --timestamps. */
+static void stamp(char *out, const struct timespec *ts)
 {
-	struct sk_peer peer;
-	char text[128];
-	ssize_t n;
+	struct tm tm;
+	char date[24], text[64];
 
-	if (r->outlen)
-		return; /* one datagram at a time reaches stdout whole */
-	peer.addrlen = sizeof(peer.addr);
-	n = recvfrom(sk_listener_fd(r->listener), r->outbuf, CHUNK * 4, MSG_DONTWAIT,
-		(struct sockaddr *)&peer.addr, &peer.addrlen);
-	if (n < 0)
+	gmtime_r(&ts->tv_sec, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(text, sizeof(text), "%.19s.%09ldZ ", date, ts->tv_nsec % 1000000000L);
+	memcpy(out, text, STAMP_LEN);
+}
+
+/* One datagram to the stdout buffer; its sender becomes the peer stdin answers. */
+static void take_datagram(struct listener_run *r, const struct sk_dgram *d)
+{
+	struct sk_peer peer = { .addr = d->from, .addrlen = d->fromlen };
+	char text[128];
+
+	if (!sk_acl_permits(r->acl, (const struct sockaddr *)&d->from))
 		return;
 	if (peer.addrlen != r->dgram_peerlen || memcmp(&peer.addr, &r->dgram_peer, peer.addrlen)) {
 		peer_text(&peer, text, sizeof(text));
@@ -303,7 +528,30 @@ static void dgram_read(struct listener_run *r)
 	got_peer(r);
 	r->dgram_peer = peer.addr;
 	r->dgram_peerlen = peer.addrlen;
-	r->outlen = (size_t)n;
+	if (r->timestamps) {
+		stamp(r->outbuf + r->outlen, &d->when);
+		r->outlen += STAMP_LEN;
+	}
+	memcpy(r->outbuf + r->outlen, d->data, d->len);
+	r->outlen += d->len;
+	/* With stamps the output is lines: one datagram, one line. */
+	if (r->timestamps && (!d->len || d->data[d->len - 1] != '\n'))
+		r->outbuf[r->outlen++] = '\n';
+}
+
+/* A batch of datagrams (recvmmsg); each reaches stdout whole. */
+static void dgram_read(struct listener_run *r)
+{
+	struct sk_dgram d[DGRAM_BATCH];
+	struct sk_err err;
+	int n;
+
+	if (r->outlen)
+		return;
+	n = sk_dgram_recv(sk_listener_fd(r->listener), d, DGRAM_BATCH, r->dgram_slots, DGRAM_MAX,
+		&err);
+	for (int i = 0; i < n; i++)
+		take_datagram(r, &d[i]);
 	flush_stdout(r);
 }
 
@@ -352,12 +600,90 @@ static void add_client(struct listener_run *r, int fd, const char *peer)
 	}
 	c->run = r;
 	c->fd = fd;
+	c->user = ++r->next_user;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->next = r->clients;
 	r->clients = c;
 	r->nclients++;
-	if (r->stdin_eof)
+	if (r->stdin_eof && r->mode == HUB_STDIO)
 		shutdown(fd, SHUT_WR);
+	if (r->mode == HUB_CHAT) {
+		char you[64];
+		int n = snprintf(you, sizeof(you), "<announce> you are user %u\n", c->user);
+
+		client_queue(c, you, (size_t)n);
+		hub_announce(r, c, c->user, "joined");
+	}
+}
+
+/* A peer the --allow/--deny rules keep out: a reset, so it cannot mistake it for EOF. */
+static void refuse(struct listener_run *r, int fd, const char *peer)
+{
+	struct linger abort_close = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
+	close(fd);
+	cli_event(r->ctx, "refused", (struct cli_field[]){ { "peer", peer, 0 } }, 1,
+		"refused %s (--allow/--deny)", peer);
+}
+
+static void on_backoff_over(struct sk_loop *loop, void *userdata)
+{
+	struct listener_run *r = userdata;
+
+	r->accept_paused = false;
+	update_interest(r);
+}
+
+/*
+ * Out of descriptors (EMFILE, ENFILE) or memory: the pending connection
+ * stays in the backlog and the listener stays readable, so pause instead
+ * of spinning; say so once per episode.
+ */
+static bool accept_backoff(struct listener_run *r, int code, const struct sk_err *err)
+{
+	if (code != -EMFILE && code != -ENFILE && code != -ENOBUFS && code != -ENOMEM)
+		return false;
+	if (!r->out_of_fds) {
+		fprintf(stderr, "sockit: %s: %s: %s; pausing accepts\n", r->ctx->cmd, err->what,
+			err->why);
+		r->out_of_fds = true;
+	}
+	r->accept_paused = true;
+	sk_loop_add_timer(r->loop, ACCEPT_BACKOFF_MS, on_backoff_over, r);
+	update_interest(r);
+	return true;
+}
+
+/* ---- -e/--sh: a program per connection (src/child.c) ------------------------------ */
+
+static void on_child_exit(void *userdata, int status)
+{
+	struct listener_run *r = userdata;
+
+	r->nclients--;
+	r->last_activity = sk_loop_now(r->loop);
+	if (!r->keep_open)
+		stop(r, status); /* the one peer's program decides the exit status */
+	else
+		update_interest(r);
+}
+
+static void exec_peer(struct listener_run *r, int fd, const char *peer)
+{
+	int status = cli_child_spawn(r->children, fd, peer);
+
+	if (status == 0)
+		r->nclients++;
+	if (r->keep_open) {
+		update_interest(r); /* --max-conns counts live programs */
+		return;
+	}
+	/* One peer: later peers are refused; wait for its program to end. */
+	sk_loop_del_fd(r->loop, sk_listener_fd(r->listener));
+	sk_listener_stop(r->listener);
+	if (status)
+		stop(r, status);
 }
 
 static void on_listener(struct sk_loop *loop, int fd, unsigned events, void *userdata)
@@ -374,15 +700,27 @@ static void on_listener(struct sk_loop *loop, int fd, unsigned events, void *use
 		return;
 	}
 	cfd = sk_listener_accept(r->listener, &peer, &err);
-	if (cfd == -EAGAIN || cfd == -ECONNABORTED)
+	if (cfd == -EAGAIN || cfd == -ECONNABORTED || (cfd < 0 && accept_backoff(r, cfd, &err)))
 		return;
 	if (cfd < 0) {
 		stop(r, cli_fail(r->ctx, CLI_SETUP, cfd, &err));
 		return;
 	}
+	if (r->out_of_fds) {
+		cli_event(r->ctx, "resumed", NULL, 0, "accepting again on %s", r->name);
+		r->out_of_fds = false;
+	}
 	peer_text(&peer, text, sizeof(text));
+	if (!sk_acl_permits(r->acl, (struct sockaddr *)&peer.addr)) {
+		refuse(r, cfd, text);
+		return;
+	}
 	log_peer(r, "accepted", text);
 	got_peer(r);
+	if (r->children) {
+		exec_peer(r, cfd, text);
+		return;
+	}
 	if (!r->keep_open) {
 		r->accepted_fd = cfd;
 		snprintf(r->peer, sizeof(r->peer), "%s", text);
@@ -396,14 +734,14 @@ static void on_listener(struct sk_loop *loop, int fd, unsigned events, void *use
 static void update_interest(struct listener_run *r)
 {
 	bool dgram = sk_listener_socktype(r->listener) == SOCK_DGRAM;
-	bool room = r->outlen < CHUNK * 4 && (!dgram || r->outlen == 0);
+	bool room = r->outlen < r->outcap && (!dgram || r->outlen == 0);
 	unsigned lev = 0;
 
 	if (r->io.out >= 0)
 		sk_loop_mod_fd(r->loop, r->io.out, r->outlen ? SK_EV_OUT : 0);
 	if (dgram)
 		lev = room ? SK_EV_IN : 0;
-	else if (!r->max_conns || r->nclients < r->max_conns)
+	else if (!r->accept_paused && (!r->max_conns || r->nclients < r->max_conns))
 		lev = SK_EV_IN;
 	sk_loop_mod_fd(r->loop, sk_listener_fd(r->listener), lev);
 	if (!r->stdin_eof) {
@@ -411,6 +749,8 @@ static void update_interest(struct listener_run *r)
 
 		sk_loop_mod_fd(r->loop, r->io.in, want ? SK_EV_IN : 0);
 	}
+	if (r->mode != HUB_STDIO)
+		room = hub_has_room(r);
 	for (struct client *c = r->clients; c; c = c->next)
 		sk_loop_mod_fd(r->loop, c->fd,
 			(!c->read_eof && room ? SK_EV_IN : 0) | (c->blocked ? SK_EV_OUT : 0));
@@ -424,8 +764,14 @@ static int watch_stdio(struct listener_run *r)
 
 	if (status)
 		return status;
-	r->outbuf = malloc(CHUNK * 4);
-	if (!r->outbuf || sk_loop_add_fd(r->loop, r->io.in, 0, on_stdin, r) < 0 ||
+	if (sk_listener_socktype(r->listener) == SOCK_DGRAM) {
+		r->outcap = DGRAM_BATCH * (DGRAM_MAX + STAMP_LEN + 1);
+		r->dgram_slots = malloc(DGRAM_BATCH * DGRAM_MAX);
+	} else {
+		r->outcap = CHUNK * 4;
+	}
+	r->outbuf = malloc(r->outcap);
+	if (!r->outbuf || (sk_listener_socktype(r->listener) == SOCK_DGRAM && !r->dgram_slots) || sk_loop_add_fd(r->loop, r->io.in, 0, on_stdin, r) < 0 ||
 		sk_loop_add_fd(r->loop, r->io.out, 0, on_stdout, r) < 0)
 		return cli_fail(r->ctx, CLI_SETUP, -ENOMEM, NULL);
 	return 0;
@@ -435,10 +781,17 @@ static int serve(struct listener_run *r)
 {
 	int status = 0, rc;
 
-	if (r->keep_open || sk_listener_socktype(r->listener) == SOCK_DGRAM) {
+	if (r->children) {
+		r->stdin_eof = true; /* each program has its connection; stdin is not read */
+	} else if (r->mode != HUB_STDIO) {
+		r->stdin_eof = true; /* clients talk to each other; stdio stays out of it */
+		r->stall_timer = sk_loop_add_timer(r->loop, STALL_MS / 4, on_stall_check, r);
+	} else if (r->keep_open || sk_listener_socktype(r->listener) == SOCK_DGRAM) {
 		status = watch_stdio(r);
 		if (status)
 			return status;
+	}
+	if (r->keep_open || sk_listener_socktype(r->listener) == SOCK_DGRAM) {
 		if (r->ctx->idle_timeout_ms > 0)
 			r->idle_timer = sk_loop_add_timer(r->loop, r->ctx->idle_timeout_ms, on_idle, r);
 	}
@@ -446,7 +799,7 @@ static int serve(struct listener_run *r)
 		return cli_fail(r->ctx, CLI_SETUP, -ENOMEM, NULL);
 	if (r->ctx->timeout_ms > 0)
 		r->wait_timer = sk_loop_add_timer(r->loop, r->ctx->timeout_ms, on_wait_expired, r);
-	if (r->io.out >= 0)
+	if (r->keep_open || r->io.out >= 0)
 		update_interest(r);
 	r->status = -1;
 	rc = sk_loop_run(r->loop);
@@ -472,8 +825,99 @@ static void run_cleanup(struct listener_run *r)
 		client_close(r->clients);
 	cli_stdio_close(&r->io);
 	free(r->outbuf);
+	free(r->dgram_slots);
+	cli_children_destroy(r->children);
 	sk_listener_destroy(r->listener);
 	sk_loop_destroy(r->loop);
+}
+
+/* Options that only make sense for some listeners, checked before anything listens. */
+static int check_hub_args(const struct cli_ctx *ctx, const struct listen_args *a,
+	const struct sk_endpoint *ep)
+{
+	enum sk_transport t = sk_endpoint_transport(ep);
+
+	if (a->acl && t != SK_TCP && t != SK_UDP)
+		return cli_usage(ctx, "--allow/--deny apply to IP listeners, not %s",
+			sk_endpoint_type_name(ep));
+	if (a->mode != HUB_STDIO && sk_endpoint_socktype(ep) == SOCK_DGRAM)
+		return cli_usage(ctx, "--broker/--chat need a stream listener, not %s",
+			sk_endpoint_type_name(ep));
+	if (a->timestamps && sk_endpoint_socktype(ep) != SOCK_DGRAM)
+		return cli_usage(ctx, "--timestamps needs a datagram listener (-u), not %s",
+			sk_endpoint_type_name(ep));
+	return 0;
+}
+
+/* -e/--sh serve stream peers one program each; stdio and the hubs are elsewhere. */
+static int check_exec_args(const struct cli_ctx *ctx, const struct listen_args *a,
+	const struct sk_endpoint *ep)
+{
+	if (!a->exec.text)
+		return 0;
+	if (a->mode != HUB_STDIO)
+		return cli_usage(ctx, "-e/--exec and --sh exclude --broker and --chat");
+	if (sk_endpoint_socktype(ep) == SOCK_DGRAM)
+		return cli_usage(ctx, "-e/--exec and --sh are not supported with datagram "
+				      "listeners (-u, %s) yet", sk_endpoint_type_name(ep));
+	return 0;
+}
+
+/* --systemd stands instead of an endpoint, so nothing may name one. */
+static int check_systemd_args(const struct cli_ctx *ctx, const struct listen_args *a, int npos)
+{
+	if (npos > 0 || a->ep.port || a->ep.unix_path || a->ep.abstract_name || a->ep.udp ||
+		a->ep.tls || a->ep.explain)
+		return cli_usage(ctx, "--systemd takes the socket systemd passes: no endpoint, "
+				      "port or -u/-U/--abstract/--tls/--explain");
+	return 0;
+}
+
+/* What check_hub_args and check_exec_args say of an endpoint, for a passed socket. */
+static int check_passed_socket(const struct cli_ctx *ctx, const struct listen_args *a,
+	const struct sk_listener *l)
+{
+	bool dgram = sk_listener_socktype(l) == SOCK_DGRAM;
+
+	if (dgram && (a->mode != HUB_STDIO || a->exec.text))
+		return cli_usage(ctx, "--systemd passed a datagram socket: %s needs a stream one",
+			a->exec.text ? (a->exec.shell ? "--sh" : "--exec") : "--broker/--chat");
+	if (!dgram && a->timestamps)
+		return cli_usage(ctx, "--systemd passed a stream socket: --timestamps needs a "
+				      "datagram one");
+	return 0;
+}
+
+/* The one socket systemd passed us (LISTEN_FDS=1, LISTEN_PID ours). */
+static int adopt_systemd_socket(struct sk_listener **out, struct sk_err *err)
+{
+	int n = sk_systemd_listen_fds(true, err);
+
+	if (n < 0)
+		return n;
+	if (n != 1) {
+		snprintf(err->what, sizeof(err->what), "--systemd");
+		if (n)
+			snprintf(err->why, sizeof(err->why), "%d sockets passed; listen serves one", n);
+		else
+			snprintf(err->why, sizeof(err->why), "no socket passed (LISTEN_PID, LISTEN_FDS)");
+		err->pos = -1;
+		return SK_EUSAGE;
+	}
+	return sk_listener_adopt_fd(sk_systemd_first_fd(), out, err);
+}
+
+/* --crlf, --hexdump and --interactive shape the one-peer stdio session only. */
+static int check_stdio_args(const struct cli_ctx *ctx, const struct listen_args *a,
+	const struct sk_endpoint *ep)
+{
+	if (a->exec.text)
+		return cli_stdio_opts_unsupported(ctx, a->exec.shell ? "--sh" : "--exec");
+	if (a->keep_open)
+		return cli_stdio_opts_unsupported(ctx, "--keep-open");
+	if (sk_endpoint_socktype(ep) == SOCK_DGRAM)
+		return cli_stdio_opts_unsupported(ctx, "UDP");
+	return 0;
 }
 
 static int listen_run(struct cli_ctx *ctx, int argc, char **argv)
@@ -485,21 +929,42 @@ static int listen_run(struct cli_ctx *ctx, int argc, char **argv)
 	int first, status, rc;
 
 	if (cli_parse(ctx, &cmd_listen, argc, argv, listen_opt, &a, &first, &status) < 0)
-		return status;
-	status = cli_endpoint_build(ctx, &a.ep, true, argc - first, argv + first, NULL, &ep);
-	if (status)
-		return status;
-	if (a.ep.explain) {
-		status = cli_endpoint_explain(ctx, ep);
-		sk_endpoint_free(ep);
-		return status;
-	}
-	r.keep_open = a.keep_open;
-	r.max_conns = a.max_conns;
-	status = cli_loop_open(ctx, &r.loop);
+		goto out;
+	if (a.systemd)
+		status = check_systemd_args(ctx, &a, argc - first);
+	else
+		status = cli_endpoint_build(ctx, &a.ep, true, argc - first, argv + first, NULL, &ep);
+	if (status == 0 && ep)
+		status = check_hub_args(ctx, &a, ep);
+	if (status == 0 && ep)
+		status = check_exec_args(ctx, &a, ep);
+	if (status == 0 && ep)
+		status = check_stdio_args(ctx, &a, ep);
 	if (status)
 		goto out;
-	rc = sk_listener_open(ep, ctx->family, &r.listener, &err);
+	if (a.ep.explain) {
+		status = cli_endpoint_explain(ctx, ep);
+		goto out;
+	}
+	r.keep_open = a.keep_open;
+	r.mode = a.mode;
+	r.acl = a.acl;
+	r.max_conns = a.max_conns;
+	r.timestamps = a.timestamps;
+	status = cli_loop_open(ctx, &r.loop);
+	if (status == 0 && a.exec.text)
+		status = cli_children_create(ctx, &a.exec, on_child_exit, &r, &r.children);
+	if (status)
+		goto out;
+	rc = a.systemd ? adopt_systemd_socket(&r.listener, &err)
+		       : sk_listener_open(ep, ctx->family, &r.listener, &err);
+	/* A passed socket's type is known only now; nothing of ours listens yet. */
+	if (rc == 0 && a.systemd)
+		status = check_passed_socket(ctx, &a, r.listener);
+	if (status)
+		goto out;
+	if (rc == 0 && r.timestamps && sk_listener_socktype(r.listener) == SOCK_DGRAM)
+		rc = sk_dgram_timestamps(sk_listener_fd(r.listener), &err);
 	if (rc < 0) {
 		status = cli_fail(ctx, CLI_SETUP, rc, &err);
 		goto out;
@@ -507,9 +972,13 @@ static int listen_run(struct cli_ctx *ctx, int argc, char **argv)
 	sk_listener_format(r.listener, r.name, sizeof(r.name));
 	cli_event(ctx, "listening", (struct cli_field[]){ { "endpoint", r.name, 0 } }, 1,
 		"listening on %s", r.name);
+	/* Ready means listening: clients may come now. */
+	if (a.systemd && (rc = sk_systemd_notify("READY=1", &err)) < 0)
+		cli_fail(ctx, CLI_SETUP, rc, &err);
 	status = serve(&r);
 out:
 	run_cleanup(&r);
+	sk_acl_destroy(a.acl);
 	sk_endpoint_free(ep);
 	return status;
 }

@@ -334,10 +334,11 @@ int sk_connect(const struct sk_endpoint *ep, const struct sk_connect_opts *opts,
 struct sk_listener {
 	int fd;
 	int socktype;
-	const struct sk_endpoint *ep; /* borrowed: the caller keeps it alive */
+	const struct sk_endpoint *ep; /* borrowed; NULL for an adopted socket */
 	char *created_path;           /* socket file to remove at destroy */
 	dev_t dev;
 	ino_t ino;
+	char text[SK__SUN_PATH_MAX * 2 + 64]; /* canonical, with the real port */
 };
 
 /* Socket, options, bind and (stream) listen on one address. */
@@ -418,6 +419,55 @@ static int listen_vsock(const struct sk_endpoint *ep, const char *text, struct s
 	return listen_on(ep, AF_VSOCK, (struct sockaddr *)&svm, sizeof(svm), -1, text, err);
 }
 
+/* A UNIX listener handed to us (systemd): its type and name from the socket. */
+static void describe_unix(struct sk_listener *l, const struct sockaddr_un *sun, socklen_t sl)
+{
+	bool abstract = sl > sizeof(sa_family_t) && sun->sun_path[0] == '\0';
+	const char *kind = l->socktype == SOCK_DGRAM ? "-dgram"
+		: l->socktype == SOCK_SEQPACKET ? "-seqpacket" : "";
+	char name[SK__SUN_PATH_MAX + 1] = "";
+	size_t n = sl > sizeof(sa_family_t) ? sl - sizeof(sa_family_t) - abstract : 0;
+	int off;
+
+	memcpy(name, sun->sun_path + abstract, n < sizeof(name) - 1 ? n : sizeof(name) - 1);
+	off = snprintf(l->text, sizeof(l->text), "%s%s-listen:", abstract ? "abstract" : "unix",
+		kind);
+	if (off > 0 && (size_t)off < sizeof(l->text))
+		sk_endpoint_escape(name, l->text + off, sizeof(l->text) - (size_t)off);
+}
+
+/* The canonical text of what l really listens on, computed once. */
+static void describe(struct sk_listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char addr[SK__MAX_HOSTNAME + 8];
+	const char *type;
+
+	if (l->ep && !is_inet(l->ep->type->transport) && l->ep->type->transport != SK_VSOCK) {
+		sk_endpoint_format(l->ep, false, l->text, sizeof(l->text));
+		return;
+	}
+	if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) < 0) {
+		snprintf(l->text, sizeof(l->text), "fd %d", l->fd);
+		return;
+	}
+	if (ss.ss_family == AF_UNIX) {
+		describe_unix(l, (struct sockaddr_un *)&ss, sl);
+		return;
+	}
+	if (ss.ss_family == AF_VSOCK) {
+		snprintf(l->text, sizeof(l->text), "vsock-listen:%u",
+			((struct sockaddr_vm *)&ss)->svm_port);
+		return;
+	}
+	type = l->ep ? sk_endpoint_type_name(l->ep)
+		     : l->socktype == SOCK_DGRAM ? "udp-listen" : "tcp-listen";
+	sk_addr_format((struct sockaddr *)&ss, sl, addr, sizeof(addr));
+	snprintf(l->text, sizeof(l->text), ss.ss_family == AF_INET6 ? "%s:[%s]:%u" : "%s:%s:%u",
+		type, addr, sk_addr_port((struct sockaddr *)&ss));
+}
+
 int sk_listener_open(const struct sk_endpoint *ep, int family, struct sk_listener **out,
 	struct sk_err *err)
 {
@@ -457,6 +507,7 @@ int sk_listener_open(const struct sk_endpoint *ep, int family, struct sk_listene
 	l->fd = fd;
 	l->socktype = sk_endpoint_socktype(ep);
 	l->ep = ep;
+	describe(l);
 	*out = l;
 	return 0;
 }
@@ -492,24 +543,36 @@ int sk_listener_socktype(const struct sk_listener *l)
 
 size_t sk_listener_format(const struct sk_listener *l, char *buf, size_t len)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char addr[SK__MAX_HOSTNAME + 8];
-	const char *type = sk_endpoint_type_name(l->ep);
-	int n;
+	int n = snprintf(buf, len, "%s", l->text);
 
-	if (!is_inet(l->ep->type->transport) && l->ep->type->transport != SK_VSOCK)
-		return sk_endpoint_format(l->ep, false, buf, len);
-	if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) < 0)
-		return sk_endpoint_format(l->ep, false, buf, len);
-	if (ss.ss_family == AF_VSOCK) {
-		n = snprintf(buf, len, "%s:%u", type, ((struct sockaddr_vm *)&ss)->svm_port);
-		return n < 0 ? 0 : (size_t)n;
-	}
-	sk_addr_format((struct sockaddr *)&ss, sl, addr, sizeof(addr));
-	n = snprintf(buf, len, ss.ss_family == AF_INET6 ? "%s:[%s]:%u" : "%s:%s:%u", type, addr,
-		sk_addr_port((struct sockaddr *)&ss));
 	return n < 0 ? 0 : (size_t)n;
+}
+
+int sk_listener_adopt_fd(int fd, struct sk_listener **out, struct sk_err *err)
+{
+	int type = 0, listening = 0, flags;
+	socklen_t len = sizeof(type);
+	struct sk_listener *l;
+
+	*out = NULL;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return sk__fail(err, -errno, "adopt fd %d", fd);
+	len = sizeof(listening);
+	if (type != SOCK_DGRAM &&
+		(getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening))
+		return sk__fail_why(err, -EINVAL, -1, "not a listening socket", "adopt fd %d", fd);
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+		fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return sk__fail(err, -errno, "adopt fd %d", fd);
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return sk__fail(err, -ENOMEM, "adopt fd %d", fd);
+	l->fd = fd;
+	l->socktype = type;
+	describe(l);
+	*out = l;
+	return 0;
 }
 
 int sk_listener_accept(struct sk_listener *l, struct sk_peer *peer, struct sk_err *err)
@@ -523,15 +586,12 @@ int sk_listener_accept(struct sk_listener *l, struct sk_peer *peer, struct sk_er
 	fd = accept4(l->fd, (struct sockaddr *)&peer->addr, &peer->addrlen,
 		SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		char text[SK__SUN_PATH_MAX + 64];
-
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return -EAGAIN;
-		ep_text(l->ep, text, sizeof(text));
-		return sk__fail(err, -errno, "accept on %s", text);
+		return sk__fail(err, -errno, "accept on %s", l->text);
 	}
-	if (peer->addr.ss_family != AF_UNIX && sk__epopt_apply(fd, peer->addr.ss_family, l->ep,
-						       SK__PHASE_CONNECTED, err) < 0) {
+	if (l->ep && peer->addr.ss_family != AF_UNIX &&
+		sk__epopt_apply(fd, peer->addr.ss_family, l->ep, SK__PHASE_CONNECTED, err) < 0) {
 		/* A per-connection option failing must not take the listener down. */
 		sk_err_clear(err);
 	}

@@ -29,6 +29,13 @@ struct cli_opt {
 	const char *help;
 };
 
+/* How stdio meets the socket in connect and single-peer listen (stdio.c, term.c). */
+struct cli_stdio_opts {
+	bool crlf;        /* --crlf: each LF from stdin is sent as CRLF */
+	bool hexdump;     /* --hexdump: both directions dumped on stderr */
+	bool interactive; /* --interactive: the terminal even without TTYs */
+};
+
 /* Options every command takes (SPEC §3), parsed into the context. */
 struct cli_ctx {
 	const char *cmd; /* "connect", for messages */
@@ -38,6 +45,7 @@ struct cli_ctx {
 	int family;          /* AF_UNSPEC / AF_INET / AF_INET6 */
 	int timeout_ms;      /* -w; 0: none */
 	int idle_timeout_ms; /* -i; 0: none */
+	struct cli_stdio_opts stdio; /* connect and listen only (cli_stdio_opt) */
 };
 
 /* Called for each command-specific option; returns 0 or an exit status. */
@@ -94,8 +102,12 @@ void cli_event(const struct cli_ctx *ctx, const char *event, const struct cli_fi
 void cli_json_string(FILE *out, const char *s);
 
 /* stdio.c */
-/* An event loop that stops with 128+N on SIGINT, SIGTERM or SIGHUP. */
+/* An event loop that stops with 128+N on SIGINT, SIGTERM or SIGHUP, and hands
+ * SIGCHLD to the handler set with cli_loop_on_sigchld. */
 int cli_loop_open(const struct cli_ctx *ctx, struct sk_loop **loop);
+typedef void (*cli_sigchld_fn)(struct sk_loop *loop, void *userdata);
+/* Route SIGCHLD to fn (NULL: drop it); one handler for the process. */
+void cli_loop_on_sigchld(cli_sigchld_fn fn, void *userdata);
 /* Private non-blocking copies of stdin and stdout (see sk_fd_private). */
 struct cli_stdio {
 	int in, out;
@@ -107,6 +119,42 @@ void cli_stdio_close(struct cli_stdio *io);
  * are done, a failure, or a signal; returns the exit status. Borrows sock.
  */
 int cli_pump_stdio(const struct cli_ctx *ctx, struct sk_loop *loop, int sock, const char *name,
+	int socktype);
+/* Option ids of the rows --crlf, --hexdump and --interactive (connect and listen). */
+enum { CLI_O_CRLF = 400, CLI_O_HEXDUMP, CLI_O_INTERACTIVE };
+/* Handle one of them into ctx->stdio; 0, or -1 when id is not one. */
+int cli_stdio_opt(struct cli_ctx *ctx, int id);
+/* A usage error (exit status) when one of them is given to a mode that joins
+ * stdio by hand (listen -k, UDP); what names that mode. 0 otherwise. */
+int cli_stdio_opts_unsupported(const struct cli_ctx *ctx, const char *what);
+
+/* crlf.c: --crlf as a stage between stdin and the pump. */
+struct cli_crlf;
+/* Convert len bytes into out (room for 2 * len): a bare LF becomes CRLF; cr
+ * carries "the last byte was CR" across calls. Returns the bytes written. */
+size_t cli_crlf_convert(const char *in, size_t len, char *out, bool *cr);
+/* Read in (borrowed) through the loop and offer the converted bytes on *rfd
+ * (a pipe, owned by the stage), which reaches EOF after in does. Returns 0 or
+ * an exit status (message printed). */
+int cli_crlf_open(const struct cli_ctx *ctx, struct sk_loop *loop, int in, struct cli_crlf **out,
+	int *rfd);
+void cli_crlf_close(struct cli_crlf *c); /* NULL-safe */
+
+/* hexdump.c: --hexdump lines, as `hexdump -C` with a direction marker:
+ * "> " for bytes sent (SK_PUMP_A_TO_B, A being stdio), "< " for received. */
+struct cli_hexdump {
+	FILE *out;          /* NULL: stderr */
+	uint64_t offset[2]; /* per direction */
+};
+/* An sk_pump_trace_cb; userdata is a struct cli_hexdump. */
+void cli_hexdump_trace(enum sk_pump_dir dir, const void *data, size_t len, void *userdata);
+
+/* term.c: the interactive terminal (readline when built with it). */
+/* --interactive, or stdin and stdout both terminals. */
+bool cli_term_wanted(const struct cli_ctx *ctx);
+/* Lines typed go to sock (borrowed), its data is printed above the prompt,
+ * until both are done, a failure, or a signal; returns the exit status. */
+int cli_term_run(const struct cli_ctx *ctx, struct sk_loop *loop, int sock, const char *name,
 	int socktype);
 
 /* endpoint_args.c: the endpoint shorthands connect and listen share. */
@@ -137,6 +185,37 @@ struct cli_text {
 };
 void cli_text_add(struct cli_text *t, const char *s);
 void cli_text_addf(struct cli_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* child.c: -e/--exec and --sh, a program on the connection (connect and listen). */
+enum { CLI_O_SH = 350 }; /* with 'e' */
+struct cli_exec {
+	const char *text; /* the option's argument (borrowed); NULL: none */
+	bool shell;       /* --sh: run text with /bin/sh -c */
+};
+/*
+ * Handle -e (split with shell-like quoting, no shell; an unbalanced quote or
+ * a program not on PATH is a usage error) or --sh (/bin/sh -c). Returns 0,
+ * an exit status, or -1 when id is not one of them.
+ */
+int cli_exec_opt(struct cli_ctx *ctx, struct cli_exec *x, int id, const char *arg);
+
+/* The live children of a command; SIGCHLD (from cli_loop_open's loop) reaps them. */
+struct cli_children;
+/* A child ended: status 0 when it exited 0, else 1. Must not destroy the set. */
+typedef void (*cli_child_exit_fn)(void *userdata, int status);
+int cli_children_create(const struct cli_ctx *ctx, const struct cli_exec *exec,
+	cli_child_exit_fn on_exit, void *userdata, struct cli_children **out);
+/* Forget the set; children still running are left alone. NULL-safe. */
+void cli_children_destroy(struct cli_children *cs);
+/*
+ * Run the program on the connected socket fd (adopted: closed here in any
+ * case) with the SOCKIT_* environment; peer names it in the -v lines.
+ * Returns 0, or the exit status of a failure (message printed).
+ */
+int cli_child_spawn(struct cli_children *cs, int fd, const char *peer);
+/* connect: a child on fd (adopted) in its own loop; returns 0 when it exited 0,
+ * 1 when it failed or was killed, 128+N on our signal N. */
+int cli_child_run(const struct cli_ctx *ctx, const struct cli_exec *exec, int fd, const char *peer);
 
 /* commands.c */
 const struct cli_cmd *cli_command_find(const char *name);

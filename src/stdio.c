@@ -9,14 +9,31 @@
 /* Quiet period after our input ends on a datagram flow, which has no EOF. */
 #define DGRAM_LINGER_MS 1000
 
+/* Where SIGCHLD goes (src/child.c); without a handler it is only drained. */
+static struct {
+	cli_sigchld_fn fn;
+	void *userdata;
+} sigchld;
+
+void cli_loop_on_sigchld(cli_sigchld_fn fn, void *userdata)
+{
+	sigchld.fn = fn;
+	sigchld.userdata = userdata;
+}
+
 static void on_signal(struct sk_loop *loop, int signo, void *userdata)
 {
+	if (signo == SIGCHLD) {
+		if (sigchld.fn)
+			sigchld.fn(loop, sigchld.userdata);
+		return;
+	}
 	sk_loop_stop(loop, 128 + signo);
 }
 
 int cli_loop_open(const struct cli_ctx *ctx, struct sk_loop **loop)
 {
-	static const int signos[] = { SIGINT, SIGTERM, SIGHUP, 0 };
+	static const int signos[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD, 0 };
 	struct sk_err err;
 	int rc;
 
@@ -94,31 +111,78 @@ int cli_pump_stdio(const struct cli_ctx *ctx, struct sk_loop *loop, int sock, co
 	struct pump_result result = { .loop = loop };
 	struct sk_pump_side local = { .owns_wfd = true, .name = "stdio" };
 	struct sk_pump_side remote = { .rfd = sock, .wfd = sock, .name = name };
+	struct cli_hexdump dump = { 0 };
 	struct sk_pump_opts opts = {
 		.idle_timeout_ms = ctx->idle_timeout_ms,
 		.dgram_linger_ms = socktype == SOCK_DGRAM ? DGRAM_LINGER_MS : 0,
+		/* A trace turns splice off, so only when asked for. */
+		.trace = ctx->stdio.hexdump ? cli_hexdump_trace : NULL,
+		.trace_userdata = &dump,
 	};
+	struct cli_crlf *crlf = NULL;
 	struct sk_pump *pump;
 	struct sk_err err;
 	int rc;
 
+	if (cli_term_wanted(ctx))
+		return cli_term_run(ctx, loop, sock, name, socktype);
 	rc = cli_stdio_open(ctx, &io);
 	if (rc)
 		return rc;
 	local.rfd = io.in;
 	local.wfd = io.out;
+	if (ctx->stdio.crlf)
+		rc = cli_crlf_open(ctx, loop, io.in, &crlf, &local.rfd);
+	if (rc) {
+		cli_stdio_close(&io);
+		return rc;
+	}
 	rc = sk_pump_create(loop, &local, &remote, &opts, on_pump_done, &result, &pump, &err);
 	if (rc < 0) {
+		cli_crlf_close(crlf);
 		cli_stdio_close(&io);
 		return cli_fail(ctx, CLI_SETUP, rc, &err);
 	}
 	io.out = -1; /* the pump owns it now */
 	rc = sk_loop_run(loop);
 	sk_pump_destroy(pump);
+	cli_crlf_close(crlf);
 	cli_stdio_close(&io);
 	if (!result.done)
 		return rc; /* a signal: 128+N */
 	if (result.status < 0)
 		return cli_fail(ctx, CLI_TRANSFER, result.status, &result.err);
 	return 0;
+}
+
+int cli_stdio_opt(struct cli_ctx *ctx, int id)
+{
+	switch (id) {
+	case CLI_O_CRLF:
+		ctx->stdio.crlf = true;
+		return 0;
+	case CLI_O_HEXDUMP:
+		ctx->stdio.hexdump = true;
+		return 0;
+	case CLI_O_INTERACTIVE:
+		ctx->stdio.interactive = true;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int cli_stdio_opts_unsupported(const struct cli_ctx *ctx, const char *what)
+{
+	const char *opt = NULL;
+
+	if (ctx->stdio.crlf)
+		opt = "--crlf";
+	else if (ctx->stdio.hexdump)
+		opt = "--hexdump";
+	else if (ctx->stdio.interactive)
+		opt = "--interactive";
+	if (!opt)
+		return 0;
+	return cli_usage(ctx, "%s is not supported with %s yet", opt, what);
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -168,6 +169,24 @@ struct sk_listener; /* opaque: one listening (or bound datagram) socket */
  */
 SK_API int sk_listener_open(const struct sk_endpoint *ep, int family, struct sk_listener **out,
 	struct sk_err *err);
+/*
+ * Adopt a listening (or bound datagram) socket made elsewhere, such as one
+ * passed by systemd socket activation; the listener owns fd afterwards and
+ * makes it non-blocking and close-on-exec. -EINVAL if fd is a stream
+ * socket that is not listening.
+ */
+SK_API int sk_listener_adopt_fd(int fd, struct sk_listener **out, struct sk_err *err);
+/*
+ * systemd socket activation: how many sockets were passed to this process
+ * (LISTEN_PID must be ours), starting at fd sk_systemd_first_fd(); 0 when
+ * none. SK_EUSAGE for malformed variables. unset_env removes LISTEN_* so
+ * that children do not see them. Reads (and may change) the environment.
+ */
+SK_API int sk_systemd_listen_fds(bool unset_env, struct sk_err *err);
+SK_API int sk_systemd_first_fd(void);
+/* Send a state ("READY=1") to $NOTIFY_SOCKET (a path, or "@name" for an
+ * abstract socket); 0 and nothing sent when it is unset. */
+SK_API int sk_systemd_notify(const char *state, struct sk_err *err);
 /* Close the socket and remove a UNIX socket file this listener created. */
 SK_API void sk_listener_destroy(struct sk_listener *l);
 /* Stop listening (close the socket, so new peers are refused) but keep the
@@ -203,6 +222,84 @@ SK_API int sk_listener_accept(struct sk_listener *l, struct sk_peer *peer, struc
  * selects the open mode. Returns the new fd or a negative code.
  */
 SK_API int sk_fd_private(int fd, bool writable, struct sk_err *err);
+
+/* ---- datagrams ------------------------------------------------------------- */
+
+struct sk_dgram {
+	char *data;                   /* points into the caller's buffer */
+	size_t len;
+	bool truncated;               /* longer than the slot it was read into */
+	struct sockaddr_storage from;
+	socklen_t fromlen;            /* sizeof(sa_family_t) for an unnamed UNIX peer */
+	struct timespec when;         /* kernel receive time (CLOCK_REALTIME) */
+};
+
+/* Ask the kernel to stamp each received datagram (SO_TIMESTAMPNS). */
+SK_API int sk_dgram_timestamps(int fd, struct sk_err *err);
+/*
+ * Receive up to n (at most 64) waiting datagrams at once (recvmmsg),
+ * datagram i into buf + i * each. Does not block: -EAGAIN when none wait.
+ * Returns the count; d[0..count) describe them. Without timestamps
+ * enabled, `when` is the time of the call.
+ */
+SK_API int sk_dgram_recv(int fd, struct sk_dgram *d, size_t n, char *buf, size_t each,
+	struct sk_err *err);
+
+/* ---- address lists (--allow/--deny) ---------------------------------------- */
+
+struct sk_acl; /* opaque: ordered allow/deny rules over IPv4/IPv6 blocks */
+
+SK_API int sk_acl_create(struct sk_acl **out, struct sk_err *err);
+SK_API void sk_acl_destroy(struct sk_acl *acl);
+/*
+ * Add "ADDR" or "ADDR/PREFIX" as an allow or a deny rule. SK_EUSAGE for a
+ * malformed block (err->pos inside cidr), -ENOMEM.
+ */
+SK_API int sk_acl_add(struct sk_acl *acl, const char *cidr, bool allow, struct sk_err *err);
+/*
+ * May this peer in? A matching deny rule refuses; if there are allow
+ * rules, one must match. IPv4-mapped IPv6 addresses match IPv4 rules.
+ * Peers that are not IP (UNIX) and a NULL list are always let in.
+ */
+SK_API bool sk_acl_permits(const struct sk_acl *acl, const struct sockaddr *sa);
+
+/* ---- child processes ---------------------------------------------------- */
+
+/*
+ * Find the program execvp(3) would run for prog: prog itself when it holds
+ * a '/', else the first executable regular file PROG in a directory of
+ * $PATH (unset: /bin:/usr/bin). Writes the path into buf (may be NULL with
+ * len 0). Returns 0, -ENOENT (nowhere), -EACCES (found, not executable) or
+ * -ENAMETOOLONG (buf too small). For reporting a missing program early;
+ * sk_proc_spawn searches by itself.
+ */
+SK_API int sk_proc_find(const char *prog, char *buf, size_t len, struct sk_err *err);
+
+/*
+ * Run argv[0] (searched in $PATH as by execvp; no shell is involved: for
+ * one, pass { "/bin/sh", "-c", COMMAND, NULL }) in a child process whose
+ * stdin is in_fd and whose stdout is out_fd (-1: inherit ours; both may be
+ * the same socket). Borrows the fds: the caller still owns and should close
+ * its copies. O_NONBLOCK is cleared on them, which the caller shares (one
+ * open file description). stderr is inherited; every other descriptor is
+ * closed at exec. The child starts with default signal dispositions and an
+ * empty signal mask. Its environment is ours with each "NAME=value" of env
+ * (NULL-terminated; may be NULL) added or replacing NAME.
+ * Blocks until the child has called exec: returns its pid (> 0), or a
+ * negative code when fork or exec failed (-ENOENT for a missing program,
+ * with err->what "exec PROG"); a child that failed to exec is reaped here.
+ * The caller reaps a started child with sk_proc_reap.
+ */
+SK_API pid_t sk_proc_spawn(int in_fd, int out_fd, char *const *argv, const char *const *env,
+	struct sk_err *err);
+
+/*
+ * Reap a child that has ended, without blocking: pid > 0 that child, -1 any
+ * child of the process. Returns the reaped pid with *wstatus (as waitpid(2)
+ * fills it; wstatus may be NULL), 0 when none has ended yet, or a negative
+ * code (-ECHILD: no such child).
+ */
+SK_API pid_t sk_proc_reap(pid_t pid, int *wstatus, struct sk_err *err);
 
 /* ---- event loop --------------------------------------------------------- */
 

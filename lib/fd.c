@@ -32,3 +32,10 @@ int sk_fd_private(int fd, bool writable, struct sk_err *err)
 		return sk__fail(err, -errno, "duplicate fd %d", fd);
 	return nfd;
 }
+
+int sk__set_nonblock(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	return flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ? -1 : 0;
+}

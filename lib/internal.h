@@ -229,6 +229,12 @@ bool sk__cidr_match(const struct sk__cidr *cidr, const struct sockaddr *sa);
 int sk__resolve(const char *host, unsigned port, int family, int socktype, bool passive,
 	struct addrinfo **out, struct sk_err *err);
 
+/* connect.c: the effective family restriction, the type's (tcp6) or the caller's (-6). */
+int sk__want_family(const struct sk_endpoint *ep, int family);
+
+/* fd.c: O_NONBLOCK on; 0 or -1 with errno. */
+int sk__set_nonblock(int fd);
+
 /* unix.c */
 /* Bind (and listen on) a UNIX or abstract listener; for a path, reports the
  * file it created so that sk__unix_remove can delete exactly that file. */

@@ -157,6 +157,30 @@ struct sk_connect_opts {
 SK_API int sk_connect(const struct sk_endpoint *ep, const struct sk_connect_opts *opts,
 	struct sk_err *err);
 
+struct sk_loop;
+struct sk_connector; /* opaque: one connect in progress, driven by a loop */
+
+/*
+ * Called once with the connected fd (>= 0; the caller owns it) or a
+ * negative code with err filled. The connector may be destroyed inside.
+ */
+typedef void (*sk_connect_cb)(struct sk_connector *c, int fd, const struct sk_err *err,
+	void *userdata);
+
+/*
+ * Start connecting a client endpoint (tcp, udp, unix, abstract, vsock, and
+ * exec:/sh:, whose child gets one end of a socketpair) inside loop, with
+ * the same rules as sk_connect. A name is resolved here, which may block;
+ * numeric addresses do not. On 0, cb is called later from the loop, never
+ * from inside this call; on a negative code (an immediate failure) it is
+ * never called. The connector borrows ep.
+ */
+SK_API int sk_connector_start(struct sk_loop *loop, const struct sk_endpoint *ep,
+	const struct sk_connect_opts *opts, sk_connect_cb cb, void *userdata,
+	struct sk_connector **out, struct sk_err *err);
+/* Cancel (closing any attempt in flight) or free after the callback. NULL-safe. */
+SK_API void sk_connector_destroy(struct sk_connector *c);
+
 struct sk_listener; /* opaque: one listening (or bound datagram) socket */
 
 /*

@@ -5,9 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -117,107 +117,94 @@ static char **merge_env(const char *const *extra)
 	return env;
 }
 
-/* Mark every descriptor from 3 up close-on-exec, where close_range cannot. */
-static void cloexec_from_3(void)
+/* O_NONBLOCK off: a program reading its stdin expects blocking reads. */
+static int make_blocking(int fd)
 {
-	struct rlimit rl;
-	int max = 65536;
+	int flags = fd < 0 ? 0 : fcntl(fd, F_GETFL);
 
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
-		return;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-		rl.rlim_cur < (rlim_t)max)
-		max = (int)rl.rlim_cur;
-	for (int fd = 3; fd < max; fd++)
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
-}
-
-/* Put fd on target (0 or 1) in blocking mode; -1 leaves target as inherited. */
-static int place(int fd, int target)
-{
-	int flags;
-
-	if (fd < 0)
-		return 0;
-	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || ((flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0))
-		return -1;
-	return dup2(fd, target) < 0 ? -1 : 0;
+		return -errno;
+	return 0;
 }
 
 /*
- * In the child, between fork and exec: only async-signal-safe calls. On
- * failure the errno goes up the close-on-exec pipe, which the parent reads
- * as "exec failed"; a pipe closed by a successful exec reads as success.
+ * posix_spawn (vfork-like in glibc: no page tables copied, and an exec
+ * failure comes back as its errno) with the child's stdin and stdout
+ * placed, every other descriptor closed, default signal dispositions and
+ * an empty mask.
  */
-static __attribute__((noreturn)) void child(int in_fd, int out_fd, char *const *argv,
-	char *const *env, int report)
+static int spawn(pid_t *pid, int in_fd, int out_fd, char *const *argv, char *const *env)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	sigset_t none;
-	int in = -1, out = -1, e;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t all, none;
+	int rc;
 
-	/* Away from 0 and 1 first, so that placing one cannot clobber the other. */
-	if (in_fd >= 0)
-		in = fcntl(in_fd, F_DUPFD_CLOEXEC, 3);
-	if (out_fd >= 0)
-		out = fcntl(out_fd, F_DUPFD_CLOEXEC, 3);
-	if ((in_fd >= 0 && in < 0) || (out_fd >= 0 && out < 0) || place(in, STDIN_FILENO) < 0 ||
-		place(out, STDOUT_FILENO) < 0)
-		goto fail;
-	cloexec_from_3();
-	/* An ignored SIGPIPE, and a blocked SIGCHLD, would otherwise outlive exec. */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &dfl, NULL);
+	sigfillset(&all);
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	execvpe(argv[0], argv, env);
-fail:
-	e = errno;
-	while (write(report, &e, sizeof(e)) < 0 && errno == EINTR)
-		;
-	_exit(127);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	if (rc == 0)
+		rc = posix_spawnattr_setsigdefault(&attr, &all);
+	if (rc == 0)
+		rc = posix_spawnattr_setsigmask(&attr, &none);
+	if (rc == 0 && in_fd >= 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, in_fd, STDIN_FILENO);
+	if (rc == 0 && out_fd >= 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	if (rc == 0)
+		rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, env);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	return -rc;
+}
+
+/*
+ * A copy at 3 or above of an fd that sits on 0-2, so that placing one on 0
+ * or 1 cannot clobber the other; *copy is that copy (-1: none needed).
+ */
+static int above_stdio(int *fd, int *copy)
+{
+	*copy = -1;
+	if (*fd < 0 || *fd > STDERR_FILENO)
+		return 0;
+	*copy = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+	if (*copy < 0)
+		return -errno;
+	*fd = *copy;
+	return 0;
 }
 
 pid_t sk_proc_spawn(int in_fd, int out_fd, char *const *argv, const char *const *env,
 	struct sk_err *err)
 {
-	int report[2], e = 0, rc;
+	int in_copy = -1, out_copy = -1, rc;
 	char **envp;
-	ssize_t n;
-	pid_t pid;
+	pid_t pid = -1;
 
 	if (!argv || !argv[0])
 		return sk__fail(err, -EINVAL, "exec");
 	envp = merge_env(env);
 	if (!envp)
 		return sk__fail(err, -ENOMEM, "exec %s", argv[0]);
-	if (pipe2(report, O_CLOEXEC) < 0) {
-		rc = sk__fail(err, -errno, "exec %s", argv[0]);
-		free(envp);
-		return rc;
-	}
-	pid = fork();
-	if (pid == 0)
-		child(in_fd, out_fd, argv, envp, report[1]);
-	rc = -errno;
+	rc = above_stdio(&in_fd, &in_copy);
+	if (rc == 0)
+		rc = above_stdio(&out_fd, &out_copy);
+	if (rc == 0)
+		rc = make_blocking(in_fd);
+	if (rc == 0)
+		rc = make_blocking(out_fd);
+	if (rc == 0)
+		rc = spawn(&pid, in_fd, out_fd, argv, envp);
+	if (in_copy >= 0)
+		close(in_copy);
+	if (out_copy >= 0)
+		close(out_copy);
 	free(envp);
-	close(report[1]);
-	if (pid < 0) {
-		close(report[0]);
-		return sk__fail(err, rc, "exec %s", argv[0]);
-	}
-	/* Blocks until exec succeeds (EOF) or the child reports why it failed. */
-	do
-		n = read(report[0], &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	close(report[0]);
-	if (n != (ssize_t)sizeof(e))
-		return pid;
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	return sk__fail(err, e > 0 ? -e : -ECHILD, "exec %s", argv[0]);
+	return rc < 0 ? sk__fail(err, rc, "exec %s", argv[0]) : pid;
 }
 
 pid_t sk_proc_reap(pid_t pid, int *wstatus, struct sk_err *err)

@@ -163,7 +163,10 @@ static void test_signals(void)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &old_mask);
-	run_sh("grep -E '^Sig(Blk|Ign)' /proc/$$/status | tr -s '\\t\\n' '  '; :", NULL, NULL,
+	/* glibc's posix_spawn leaves its internal signals 32 and 33 ignored: not ours. */
+	run_sh("b=$(awk '/^SigBlk/ {print $2}' /proc/$$/status);"
+	       "i=$(awk '/^SigIgn/ {print $2}' /proc/$$/status);"
+	       "printf 'SigBlk: %s SigIgn: %016x ' $b $((0x$i & ~0x180000000))", NULL, NULL,
 		out, sizeof(out), &status);
 	is_str(out, "SigBlk: 0000000000000000 SigIgn: 0000000000000000 ",
 		"spawn: default dispositions and an empty mask");

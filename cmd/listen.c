@@ -41,7 +41,9 @@ static const struct cli_opt listen_opts[] = {
 #define CLIENT_QUEUE_MAX (256 * 1024)
 #define CHUNK (64 * 1024)
 /* Datagrams taken per recvmmsg, and the largest one kept whole. */
-#define DGRAM_BATCH 16
+#define DGRAM_BATCH 32
+/* A burst waits in the kernel while stdout drains: ask for room (capped by rmem_max). */
+#define DGRAM_RCVBUF (4 * 1024 * 1024)
 #define DGRAM_MAX 65536
 /* "2026-11-26T01:43:11.123456789Z " */
 #define STAMP_LEN 31
@@ -49,8 +51,6 @@ static const struct cli_opt listen_opts[] = {
 #define CHAT_LINE_MAX 4096
 /* A broker client with bytes queued and none taken for this long is dropped. */
 #define STALL_MS 2000
-/* How long accepting pauses when the process is out of descriptors. */
-#define ACCEPT_BACKOFF_MS 100
 
 /* Where -k clients' bytes go. */
 enum hub_mode {
@@ -84,7 +84,7 @@ struct listener_run {
 	const struct sk_acl *acl;
 	unsigned long max_conns;
 	unsigned next_user;
-	bool accept_paused, out_of_fds; /* out of fds: one log line per episode */
+	struct cli_backoff backoff;
 	int stall_timer;
 	char name[512];
 	int status;          /* exit status once stopped by us */
@@ -164,19 +164,6 @@ static int listen_opt(struct cli_ctx *ctx, int id, const char *arg, void *state)
 	default:
 		return cli_endpoint_opt(ctx, &a->ep, id, arg);
 	}
-}
-
-static void peer_text(const struct sk_peer *peer, char *buf, size_t len)
-{
-	char addr[112];
-
-	sk_addr_format((const struct sockaddr *)&peer->addr, peer->addrlen, addr, sizeof(addr));
-	if (peer->addr.ss_family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", addr, sk_addr_port((const struct sockaddr *)&peer->addr));
-	else if (peer->addr.ss_family == AF_INET)
-		snprintf(buf, len, "%s:%u", addr, sk_addr_port((const struct sockaddr *)&peer->addr));
-	else
-		snprintf(buf, len, "%s", addr[0] ? addr : "unnamed UNIX peer");
 }
 
 static void stop(struct listener_run *r, int status)
@@ -522,7 +509,7 @@ static void take_datagram(struct listener_run *r, const struct sk_dgram *d)
 	if (!sk_acl_permits(r->acl, (const struct sockaddr *)&d->from))
 		return;
 	if (peer.addrlen != r->dgram_peerlen || memcmp(&peer.addr, &r->dgram_peer, peer.addrlen)) {
-		peer_text(&peer, text, sizeof(text));
+		cli_peer_text(&peer, text, sizeof(text));
 		log_peer(r, "accepted", text);
 	}
 	got_peer(r);
@@ -631,28 +618,8 @@ static void on_backoff_over(struct sk_loop *loop, void *userdata)
 {
 	struct listener_run *r = userdata;
 
-	r->accept_paused = false;
+	r->backoff.paused = false;
 	update_interest(r);
-}
-
-/*
- * Out of descriptors (EMFILE, ENFILE) or memory: the pending connection
- * stays in the backlog and the listener stays readable, so pause instead
- * of spinning; say so once per episode.
- */
-static bool accept_backoff(struct listener_run *r, int code, const struct sk_err *err)
-{
-	if (code != -EMFILE && code != -ENFILE && code != -ENOBUFS && code != -ENOMEM)
-		return false;
-	if (!r->out_of_fds) {
-		fprintf(stderr, "sockit: %s: %s: %s; pausing accepts\n", r->ctx->cmd, err->what,
-			err->why);
-		r->out_of_fds = true;
-	}
-	r->accept_paused = true;
-	sk_loop_add_timer(r->loop, ACCEPT_BACKOFF_MS, on_backoff_over, r);
-	update_interest(r);
-	return true;
 }
 
 /* ---- -e/--sh: a program per connection (src/child.c) ------------------------------ */
@@ -700,17 +667,19 @@ static void on_listener(struct sk_loop *loop, int fd, unsigned events, void *use
 		return;
 	}
 	cfd = sk_listener_accept(r->listener, &peer, &err);
-	if (cfd == -EAGAIN || cfd == -ECONNABORTED || (cfd < 0 && accept_backoff(r, cfd, &err)))
+	if (cfd < 0 && cli_accept_backoff(r->ctx, &r->backoff, r->loop, cfd, &err,
+			       on_backoff_over, r)) {
+		update_interest(r);
+		return;
+	}
+	if (cfd == -EAGAIN || cfd == -ECONNABORTED)
 		return;
 	if (cfd < 0) {
 		stop(r, cli_fail(r->ctx, CLI_SETUP, cfd, &err));
 		return;
 	}
-	if (r->out_of_fds) {
-		cli_event(r->ctx, "resumed", NULL, 0, "accepting again on %s", r->name);
-		r->out_of_fds = false;
-	}
-	peer_text(&peer, text, sizeof(text));
+	cli_accept_ok(r->ctx, &r->backoff, r->name);
+	cli_peer_text(&peer, text, sizeof(text));
 	if (!sk_acl_permits(r->acl, (struct sockaddr *)&peer.addr)) {
 		refuse(r, cfd, text);
 		return;
@@ -741,7 +710,7 @@ static void update_interest(struct listener_run *r)
 		sk_loop_mod_fd(r->loop, r->io.out, r->outlen ? SK_EV_OUT : 0);
 	if (dgram)
 		lev = room ? SK_EV_IN : 0;
-	else if (!r->accept_paused && (!r->max_conns || r->nclients < r->max_conns))
+	else if (!r->backoff.paused && (!r->max_conns || r->nclients < r->max_conns))
 		lev = SK_EV_IN;
 	sk_loop_mod_fd(r->loop, sk_listener_fd(r->listener), lev);
 	if (!r->stdin_eof) {
@@ -863,6 +832,20 @@ static int check_exec_args(const struct cli_ctx *ctx, const struct listen_args *
 	return 0;
 }
 
+/* Unless rcvbuf= says otherwise; root may pass rmem_max (SO_RCVBUFFORCE). */
+static void widen_rcvbuf(const struct sk_endpoint *ep, int fd)
+{
+	const char *given[64];
+	size_t n = ep ? sk_endpoint_options_given(ep, given, 64) : 0;
+	int size = DGRAM_RCVBUF;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(given[i], "rcvbuf") == 0)
+			return;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
 /* --systemd stands instead of an endpoint, so nothing may name one. */
 static int check_systemd_args(const struct cli_ctx *ctx, const struct listen_args *a, int npos)
 {
@@ -965,6 +948,8 @@ static int listen_run(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	if (rc == 0 && r.timestamps && sk_listener_socktype(r.listener) == SOCK_DGRAM)
 		rc = sk_dgram_timestamps(sk_listener_fd(r.listener), &err);
+	if (rc == 0 && sk_listener_socktype(r.listener) == SOCK_DGRAM)
+		widen_rcvbuf(ep, sk_listener_fd(r.listener));
 	if (rc < 0) {
 		status = cli_fail(ctx, CLI_SETUP, rc, &err);
 		goto out;

@@ -145,22 +145,14 @@ static int setup_dir(struct sk_pump *p, struct dir *d, const struct sk_pump_side
 		d->splicing = d->direct = true;
 		return 0;
 	}
-	if (!d->one_msg && !p->opts.no_splice && !p->opts.trace && can_splice(d) &&
-		pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) == 0) {
+	/* Stage pipe and buffer come with the first byte: an idle connection holds neither. */
+	if (!d->one_msg && !p->opts.no_splice && !p->opts.trace && can_splice(d)) {
 		d->splicing = true;
-		/* Bigger chunks, fewer wake-ups; the default 64 KiB serves if refused. */
-		if (fcntl(d->pipe[1], F_SETPIPE_SZ, PIPE_SIZE) < 0)
-			d->pipe_cap = 64 * 1024;
-		else
-			d->pipe_cap = (size_t)fcntl(d->pipe[1], F_GETPIPE_SZ);
 		return 0;
 	}
 	d->cap = p->opts.buffer_size ? p->opts.buffer_size : DEFAULT_BUFFER;
 	if (d->one_msg && d->cap < DGRAM_BUFFER)
 		d->cap = DGRAM_BUFFER;
-	d->buf = malloc(d->cap);
-	if (!d->buf)
-		return sk__fail(err, -ENOMEM, "buffer for %s", d->rname);
 	return 0;
 }
 
@@ -174,6 +166,31 @@ static void close_stage(struct dir *d)
 	free(d->buf);
 	d->buf = NULL;
 }
+
+/* The splice stage, made when first needed; false when no pipe can be had. */
+static bool open_stage_pipe(struct dir *d)
+{
+	if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		d->pipe[0] = d->pipe[1] = -1;
+		return false;
+	}
+	/* Bigger chunks, fewer wake-ups; the default 64 KiB serves if refused. */
+	if (fcntl(d->pipe[1], F_SETPIPE_SZ, PIPE_SIZE) < 0)
+		d->pipe_cap = 64 * 1024;
+	else
+		d->pipe_cap = (size_t)fcntl(d->pipe[1], F_GETPIPE_SZ);
+	return true;
+}
+
+/* Give up splicing for this direction (refused, or out of pipes): copy instead. */
+static ssize_t switch_to_copy(struct dir *d)
+{
+	close_stage(d);
+	d->splicing = false;
+	d->cap = d->pump->opts.buffer_size ? d->pump->opts.buffer_size : DEFAULT_BUFFER;
+	return SWITCHED_TO_COPY;
+}
+
 
 /* ---- interest bookkeeping --------------------------------------------------- */
 
@@ -195,7 +212,7 @@ static bool has_room(const struct dir *d)
 	if (d->direct)
 		return true;
 	if (d->splicing)
-		return d->in_pipe < d->pipe_cap;
+		return d->pipe[0] < 0 || d->in_pipe < d->pipe_cap; /* no stage yet: room */
 	return d->one_msg ? d->tail == d->head : d->tail < d->cap;
 }
 
@@ -409,17 +426,15 @@ static int flush_buf(struct dir *d)
 
 static ssize_t fill_pipe(struct dir *d)
 {
-	ssize_t n = splice(d->rfd, NULL, d->pipe[1], NULL, d->pipe_cap - d->in_pipe,
-		SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+	ssize_t n;
 
-	if (n < 0 && errno == EINVAL && d->in_pipe == 0 && d->bytes == 0) {
-		/* This pair cannot splice after all: copy through a buffer. */
-		close_stage(d);
-		d->splicing = false;
-		d->cap = d->pump->opts.buffer_size ? d->pump->opts.buffer_size : DEFAULT_BUFFER;
-		d->buf = malloc(d->cap);
-		return d->buf ? SWITCHED_TO_COPY : -ENOMEM;
-	}
+	if (d->pipe[0] < 0 && !open_stage_pipe(d))
+		return switch_to_copy(d);
+	n = splice(d->rfd, NULL, d->pipe[1], NULL, d->pipe_cap - d->in_pipe,
+		SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+	/* This pair cannot splice after all: copy through a buffer. */
+	if (n < 0 && errno == EINVAL && d->in_pipe == 0 && d->bytes == 0)
+		return switch_to_copy(d);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	d->in_pipe += (size_t)n;
@@ -429,7 +444,14 @@ static ssize_t fill_pipe(struct dir *d)
 static ssize_t fill_buf(struct dir *d)
 {
 	size_t room = d->cap - d->tail;
-	ssize_t n = read_some(d, d->buf + d->tail, room < d->max_read ? room : d->max_read);
+	ssize_t n;
+
+	if (!d->buf) {
+		d->buf = malloc(d->cap);
+		if (!d->buf)
+			return -ENOMEM;
+	}
+	n = read_some(d, d->buf + d->tail, room < d->max_read ? room : d->max_read);
 
 	if (n > 0) {
 		if (d->pump->opts.trace)
@@ -460,12 +482,10 @@ static ssize_t splice_direct(struct dir *d)
 	}
 	if (n == 0)
 		return 0;
+	/* Refused for this pair (an O_APPEND file, say): copy through a buffer. */
 	if (errno == EINVAL && d->bytes == 0) {
-		/* Refused for this pair (an O_APPEND file, say): copy through a buffer. */
-		d->splicing = d->direct = false;
-		d->cap = d->pump->opts.buffer_size ? d->pump->opts.buffer_size : DEFAULT_BUFFER;
-		d->buf = malloc(d->cap);
-		return d->buf ? SWITCHED_TO_COPY : -ENOMEM;
+		d->direct = false;
+		return switch_to_copy(d);
 	}
 	if (errno != EAGAIN)
 		return -errno;

@@ -99,6 +99,9 @@ struct cli_field {
 /* One event: a JSON object on stderr with --json, else the human line with -v. */
 void cli_event(const struct cli_ctx *ctx, const char *event, const struct cli_field *fields,
 	size_t nfields, const char *human_fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Like cli_event, but asked for (--stats): printed without -v, silenced by -q. */
+void cli_report(const struct cli_ctx *ctx, const char *event, const struct cli_field *fields,
+	size_t nfields, const char *human_fmt, ...) __attribute__((format(printf, 5, 6)));
 void cli_json_string(FILE *out, const char *s);
 
 /* stdio.c */
@@ -217,11 +220,26 @@ int cli_child_spawn(struct cli_children *cs, int fd, const char *peer);
  * 1 when it failed or was killed, 128+N on our signal N. */
 int cli_child_run(const struct cli_ctx *ctx, const struct cli_exec *exec, int fd, const char *peer);
 
+/* accept.c: what listen and relay share about accepting. */
+/* "127.0.0.1:5000", "[::1]:5000", a UNIX path, or "unnamed UNIX peer". */
+void cli_peer_text(const struct sk_peer *peer, char *buf, size_t len);
+struct cli_backoff {
+	bool paused;  /* accepting waits for the resume timer */
+	bool episode; /* out of fds since the last accept: logged once */
+};
+/* For an accept failure: true when it is a resource shortage, now paused
+ * (resume is called after a short wait; clear b->paused there). */
+bool cli_accept_backoff(const struct cli_ctx *ctx, struct cli_backoff *b, struct sk_loop *loop,
+	int code, const struct sk_err *err, sk_timer_cb resume, void *userdata);
+/* An accept succeeded: ends an episode ("accepting again on NAME" with -v). */
+void cli_accept_ok(const struct cli_ctx *ctx, struct cli_backoff *b, const char *name);
+
 /* commands.c */
 const struct cli_cmd *cli_command_find(const char *name);
 extern const struct cli_cmd *const cli_commands[];
 
 extern const struct cli_cmd cmd_connect;
 extern const struct cli_cmd cmd_listen;
+extern const struct cli_cmd cmd_relay;
 
 #endif

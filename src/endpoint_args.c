@@ -222,6 +222,16 @@ static void explain_calls(const struct sk_endpoint *ep, FILE *out)
 	bool stream = sk_endpoint_socktype(ep) != SOCK_DGRAM;
 
 	fprintf(out, "calls:\n");
+	if (t == SK_EXEC || t == SK_SH) {
+		fprintf(out, "  socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)\n");
+		fprintf(out, "  posix_spawn(%s) with one end as its stdin and stdout, no other fds\n",
+			t == SK_SH ? "/bin/sh -c COMMAND" : "PROGRAM, searched in PATH, no shell");
+		return;
+	}
+	if (t == SK_STDIO) {
+		fprintf(out, "  standard input and output, reopened non-blocking (no socket)\n");
+		return;
+	}
 	if (inet && !sk_endpoint_is_listener(ep)) {
 		fprintf(out, "  getaddrinfo(\"%s\", \"%u\", %s)\n", sk_endpoint_host(ep),
 			sk_endpoint_port(ep), st);

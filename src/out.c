@@ -20,11 +20,10 @@ void cli_json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-void cli_event(const struct cli_ctx *ctx, const char *event, const struct cli_field *fields,
-	size_t nfields, const char *human_fmt, ...)
+__attribute__((format(printf, 6, 0))) static void emit(const struct cli_ctx *ctx, int level,
+	const char *event, const struct cli_field *fields, size_t nfields, const char *human_fmt,
+	va_list ap)
 {
-	va_list ap;
-
 	if (ctx->quiet)
 		return;
 	if (ctx->json) {
@@ -48,10 +47,28 @@ void cli_event(const struct cli_ctx *ctx, const char *event, const struct cli_fi
 		fprintf(stderr, "}\n");
 		return;
 	}
-	if (ctx->verbose < 1)
+	if (ctx->verbose < level)
 		return;
-	va_start(ap, human_fmt);
 	vfprintf(stderr, human_fmt, ap);
-	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void cli_event(const struct cli_ctx *ctx, const char *event, const struct cli_field *fields,
+	size_t nfields, const char *human_fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, human_fmt);
+	emit(ctx, 1, event, fields, nfields, human_fmt, ap);
+	va_end(ap);
+}
+
+void cli_report(const struct cli_ctx *ctx, const char *event, const struct cli_field *fields,
+	size_t nfields, const char *human_fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, human_fmt);
+	emit(ctx, 0, event, fields, nfields, human_fmt, ap);
+	va_end(ap);
 }

@@ -11,10 +11,32 @@ function __sockit_endpoint --argument-names cmd
             for f in (__fish_complete_path $path)
                 printf '%s:%s\n' $type $f
             end
+        case 'exec:*'
+            for c in (complete -C (string replace -r '^exec:' '' -- $tok))
+                printf 'exec:%s\n' $c
+            end
         case '*:*'
             return
         case '*'
-            if test "$cmd" = listen
+            if test "$cmd" = relay-from
+                printf '%s\tTCP server\n' tcp-listen: tcp4-listen: tcp6-listen:
+                printf '%s\tUNIX server\n' unix-listen: unix-seqpacket-listen:
+                printf '%s\tabstract server\n' abstract-listen: abstract-seqpacket-listen:
+                printf '%s\tAF_VSOCK server\n' vsock-listen:
+                printf '%s\tTCP client\n' tcp: tcp4: tcp6:
+                printf '%s\tstream client\n' unix: abstract: vsock:
+                printf '%s\tstandard input and output\n' stdio -
+                printf '%s\tprogram, no shell\n' exec:
+                printf '%s\t/bin/sh -c command\n' sh:
+            else if test "$cmd" = relay-to
+                printf '%s\tTCP client\n' tcp: tcp4: tcp6:
+                printf '%s\tUDP flow\n' udp: udp4: udp6:
+                printf '%s\tUNIX socket\n' unix: unix-dgram: unix-seqpacket:
+                printf '%s\tabstract socket\n' abstract: abstract-dgram: abstract-seqpacket:
+                printf '%s\tAF_VSOCK stream\n' vsock:
+                printf '%s\tprogram, no shell\n' exec:
+                printf '%s\t/bin/sh -c command\n' sh:
+            else if test "$cmd" = listen
                 printf '%s\tTCP server\n' tcp-listen: tcp4-listen: tcp6-listen:
                 printf '%s\tUDP server\n' udp-listen: udp4-listen: udp6-listen:
                 printf '%s\tUNIX server\n' unix-listen: unix-dgram-listen: unix-seqpacket-listen:
@@ -30,27 +52,48 @@ function __sockit_endpoint --argument-names cmd
     end
 end
 
-set -l commands connect listen help
+# relay: which endpoint is being completed, FROM (none given yet) or TO (one given)?
+function __sockit_relay_endpoint_is --argument-names want
+    set -l args (commandline -opc)
+    set -l n 0
+    set -l seen 0
+    set -l skip 0
+    for a in $args[2..-1]
+        if test $seen = 0
+            test "$a" = relay; and set seen 1
+        else if test $skip = 1
+            set skip 0
+        else if string match -qr -- '^-.' $a
+            contains -- $a --max-conns -i --idle-timeout -w --timeout; and set skip 1
+        else
+            set n (math $n + 1)
+        end
+    end
+    test $n = $want
+end
+
+set -l commands connect listen relay help
 complete -c sockit -f
 
 # Before the command
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a connect -d 'open a connection or datagram flow to an endpoint'
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a listen -d 'accept connections or datagrams on an endpoint'
+complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a relay -d 'join two endpoints and move bytes both ways'
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a help -d 'show the help of a command'
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -s h -l help -d 'show help and exit'
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -s V -l version -d 'show the version and exit'
-complete -c sockit -n '__fish_seen_subcommand_from help' -a 'connect listen'
+complete -c sockit -n '__fish_seen_subcommand_from help' -a 'connect listen relay'
 
 # Common options (src/opts.c); conditions are spelled out on each line so
 # that tests/docs-sync/check.sh can tell which command offers what.
-complete -c sockit -n '__fish_seen_subcommand_from connect listen' -s 4 -d 'use IPv4 only'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen' -s 6 -d 'use IPv6 only'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen' -s h -l help -d 'show this help and exit'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen' -s i -l idle-timeout -x -d 'give up after SECS without data either way (exit 7)'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen' -l json -d 'log events as JSON Lines on stderr'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen' -s q -l quiet -d 'print nothing but errors'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen' -s v -l verbose -d 'print events on stderr; repeat for more'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen' -s w -l timeout -x -d "bound connecting, or a listener's wait for a peer"
+complete -c sockit -n '__fish_seen_subcommand_from connect listen relay' -s 4 -d 'use IPv4 only'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen relay' -s 6 -d 'use IPv6 only'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen relay' -s h -l help -d 'show this help and exit'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen relay' -s i -l idle-timeout -x -d 'give up after SECS without data either way (exit 7)'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen relay' -l json -d 'log events as JSON Lines on stderr'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen relay' -s q -l quiet -d 'print nothing but errors'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen relay' -s v -l verbose -d 'print events on stderr; repeat for more'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen relay' -s w -l timeout -x -d "bound connecting, or a listener's wait for a peer"
 
 # connect (cmd/connect.c)
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l abstract -x -d 'connect to the abstract UNIX socket NAME'
@@ -88,3 +131,11 @@ complete -c sockit -n '__fish_seen_subcommand_from listen' -l tls -d 'TLS over T
 complete -c sockit -n '__fish_seen_subcommand_from listen' -s u -l udp -d 'UDP: datagrams to stdout, stdin to the latest peer'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -s U -l unix -r -F -d 'listen on the UNIX stream socket PATH'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -a '(__sockit_endpoint listen)'
+
+# relay (cmd/relay.c)
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l explain -d 'print both endpoints and the socket calls; create nothing'
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l hexdump -d "log every connection's traffic on stderr as a hex dump"
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l max-conns -x -d 'relay at most N connections at once'
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l stats -d 'a line per connection at close and a total at exit'
+complete -c sockit -n '__fish_seen_subcommand_from relay; and __sockit_relay_endpoint_is 0' -a '(__sockit_endpoint relay-from)'
+complete -c sockit -n '__fish_seen_subcommand_from relay; and __sockit_relay_endpoint_is 1' -a '(__sockit_endpoint relay-to)'

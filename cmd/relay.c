@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * cmd/relay.c - join two endpoints and move bytes both ways. A listening
+ * FROM gives every peer its own connection to TO, all in one event loop;
+ * any other FROM is relayed once.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { O_MAX_CONNS = 256, O_STATS };
+
+static const struct cli_opt relay_opts[] = {
+	/* id, long name, short, argument, help; keep alphabetical by long name */
+	{ CLI_O_EXPLAIN, "explain", 0, NULL, "print both endpoints and the socket calls; create nothing" },
+	{ CLI_O_HEXDUMP, "hexdump", 0, NULL, "log every connection's traffic on stderr as a hex dump" },
+	{ O_MAX_CONNS, "max-conns", 0, "N", "relay at most N connections at once" },
+	{ O_STATS, "stats", 0, NULL, "a line per connection at close and a total at exit" },
+	{ 0 },
+};
+
+/* Accepts per wake-up, so one busy listener cannot starve the connections. */
+#define ACCEPT_BATCH 64
+
+struct relay;
+
+/* One relayed connection: the FROM side, the TO side, the pump between. */
+struct link {
+	struct relay *relay;
+	struct link *prev, *next;
+	int from_fd, to_fd;
+	struct sk_connector *connector;
+	struct sk_pump *pump;
+	struct cli_hexdump dump;
+	int64_t started;
+	char peer[128];
+};
+
+struct relay {
+	struct cli_ctx *ctx;
+	struct sk_loop *loop;
+	struct sk_endpoint *from, *to;
+	struct sk_listener *listener;
+	struct link *links;
+	unsigned long nlinks, max_conns;
+	bool stats, to_stdio;
+	struct cli_backoff backoff;
+	uint64_t total_links, total_sent, total_received;
+	int status;
+	char from_text[512], to_text[512];
+};
+
+struct relay_args {
+	bool explain, stats;
+	unsigned long max_conns;
+};
+
+static int relay_opt(struct cli_ctx *ctx, int id, const char *arg, void *state)
+{
+	struct relay_args *a = state;
+
+	switch (id) {
+	case CLI_O_EXPLAIN:
+		a->explain = true;
+		return 0;
+	case CLI_O_HEXDUMP:
+		return cli_stdio_opt(ctx, id);
+	case O_MAX_CONNS:
+		if (!cli_parse_uint(arg, 1, 1000000, &a->max_conns))
+			return cli_usage(ctx, "invalid --max-conns '%s': expected 1-1000000", arg);
+		return 0;
+	case O_STATS:
+		a->stats = true;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* ---- one connection --------------------------------------------------------------- */
+
+static const char *how_ended(int status)
+{
+	switch (status) {
+	case 0:
+		return "eof";
+	case SK_EIDLE:
+		return "idle";
+	case -ECONNRESET:
+	case -EPIPE:
+		return "reset";
+	case -ECONNREFUSED:
+		return "refused";
+	case -ETIMEDOUT:
+		return "timeout";
+	default:
+		return "error";
+	}
+}
+
+/* --stats: one line (or JSON object) for a connection that ended. */
+static void report_closed(const struct relay *r, const char *peer, uint64_t sent,
+	uint64_t received, int64_t ms, int status)
+{
+	const char *ended = how_ended(status);
+
+	if (!r->stats)
+		return;
+	cli_report(r->ctx, "closed",
+		(struct cli_field[]){ { "peer", peer, 0 }, { "to", r->to_text, 0 },
+			{ "sent", NULL, (long long)sent }, { "received", NULL, (long long)received },
+			{ "duration_ms", NULL, ms }, { "ended", ended, 0 } },
+		6, "closed %s -> %s: sent %llu received %llu in %lld.%03lld s (%s)", peer,
+		r->to_text, (unsigned long long)sent, (unsigned long long)received,
+		(long long)(ms / 1000), (long long)(ms % 1000), ended);
+}
+
+static void report_link(struct link *l, int status)
+{
+	struct relay *r = l->relay;
+	uint64_t sent = l->pump ? sk_pump_bytes(l->pump, SK_PUMP_A_TO_B) : 0;
+	uint64_t received = l->pump ? sk_pump_bytes(l->pump, SK_PUMP_B_TO_A) : 0;
+
+	r->total_sent += sent;
+	r->total_received += received;
+	report_closed(r, l->peer, sent, received, sk_loop_now(r->loop) - l->started, status);
+}
+
+/* A reset is carried as a reset: SO_LINGER 0 makes close() send RST. */
+static void close_fd(int fd, bool reset)
+{
+	struct linger abort_close = { .l_onoff = 1, .l_linger = 0 };
+
+	if (fd < 0)
+		return;
+	if (reset)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
+	close(fd);
+}
+
+static void update_accepting(struct relay *r);
+
+static void link_end(struct link *l, int status)
+{
+	struct relay *r = l->relay;
+
+	report_link(l, status);
+	sk_pump_destroy(l->pump);
+	sk_connector_destroy(l->connector);
+	close_fd(l->from_fd, status < 0 && status != SK_EIDLE);
+	close_fd(l->to_fd, status < 0 && status != SK_EIDLE);
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		r->links = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	r->nlinks--;
+	free(l);
+	if (r->listener)
+		update_accepting(r);
+}
+
+static void on_pump_done(struct sk_pump *pump, int status, const struct sk_err *err,
+	void *userdata)
+{
+	struct link *l = userdata;
+
+	if (status < 0 && status != -ECONNRESET && status != -EPIPE)
+		cli_log(l->relay->ctx, 1, "%s: %s: %s", l->peer, err->what, err->why);
+	link_end(l, status);
+}
+
+static void on_connected(struct sk_connector *c, int fd, const struct sk_err *err,
+	void *userdata)
+{
+	struct link *l = userdata;
+	struct relay *r = l->relay;
+	struct sk_pump_side from = { .rfd = l->from_fd, .wfd = l->from_fd, .name = l->peer };
+	struct sk_pump_side to = { .rfd = fd, .wfd = fd, .name = r->to_text };
+	struct sk_pump_opts opts = {
+		.idle_timeout_ms = r->ctx->idle_timeout_ms,
+		.trace = r->ctx->stdio.hexdump ? cli_hexdump_trace : NULL,
+		.trace_userdata = &l->dump,
+	};
+	struct sk_err perr;
+	int rc;
+
+	if (fd < 0) {
+		/* TO refused or timed out: this client is let go at once, with a reset. */
+		cli_log(r->ctx, 1, "%s: %s: %s", l->peer, err->what, err->why);
+		link_end(l, fd);
+		return;
+	}
+	l->to_fd = fd;
+	/* Done with it: an idle link should hold as little as it can. */
+	sk_connector_destroy(c);
+	l->connector = NULL;
+	rc = sk_pump_create(r->loop, &from, &to, &opts, on_pump_done, l, &l->pump, &perr);
+	if (rc < 0) {
+		cli_log(r->ctx, 1, "%s: %s: %s", l->peer, perr.what, perr.why);
+		link_end(l, rc);
+	}
+}
+
+static void link_start(struct relay *r, int fd, const char *peer)
+{
+	struct sk_connect_opts copts = { .timeout_ms = r->ctx->timeout_ms, .family = r->ctx->family };
+	struct link *l = calloc(1, sizeof(*l));
+	struct sk_err err;
+	int rc;
+
+	if (!l) {
+		close_fd(fd, true);
+		return;
+	}
+	l->relay = r;
+	l->from_fd = fd;
+	l->to_fd = -1;
+	l->started = sk_loop_now(r->loop);
+	snprintf(l->peer, sizeof(l->peer), "%s", peer);
+	l->next = r->links;
+	if (r->links)
+		r->links->prev = l;
+	r->links = l;
+	r->nlinks++;
+	r->total_links++;
+	rc = sk_connector_start(r->loop, r->to, &copts, on_connected, l, &l->connector, &err);
+	if (rc < 0)
+		on_connected(NULL, rc, &err, l);
+}
+
+/* ---- accepting --------------------------------------------------------------------- */
+
+static void on_backoff_over(struct sk_loop *loop, void *userdata)
+{
+	struct relay *r = userdata;
+
+	r->backoff.paused = false;
+	update_accepting(r);
+}
+
+static void update_accepting(struct relay *r)
+{
+	bool room = !r->max_conns || r->nlinks < r->max_conns;
+
+	sk_loop_mod_fd(r->loop, sk_listener_fd(r->listener),
+		room && !r->backoff.paused ? SK_EV_IN : 0);
+}
+
+static void on_listener(struct sk_loop *loop, int fd, unsigned events, void *userdata)
+{
+	struct relay *r = userdata;
+
+	for (int i = 0; i < ACCEPT_BATCH && (!r->max_conns || r->nlinks < r->max_conns); i++) {
+		struct sk_peer peer;
+		struct sk_err err;
+		char text[128];
+		int cfd = sk_listener_accept(r->listener, &peer, &err);
+
+		if (cfd < 0 && cli_accept_backoff(r->ctx, &r->backoff, loop, cfd, &err,
+				       on_backoff_over, r))
+			break;
+		if (cfd == -EAGAIN)
+			break;
+		if (cfd < 0)
+			continue; /* ECONNABORTED and kin: that peer is gone, not the listener */
+		cli_accept_ok(r->ctx, &r->backoff, r->from_text);
+		cli_peer_text(&peer, text, sizeof(text));
+		cli_event(r->ctx, "accepted", (struct cli_field[]){ { "peer", text, 0 } }, 1,
+			"connection from %s", text);
+		link_start(r, cfd, text);
+	}
+	update_accepting(r);
+}
+
+/* exec:/sh: children of TO end on their own; reap them so none lingers as a zombie. */
+static void reap_children(struct sk_loop *loop, void *userdata)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+/* Every relayed connection holds about six descriptors: take what the hard limit allows. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int serve_listener(struct relay *r)
+{
+	struct sk_err err;
+	int rc;
+
+	raise_fd_limit();
+	rc = sk_listener_open(r->from, r->ctx->family, &r->listener, &err);
+	if (rc < 0)
+		return cli_fail(r->ctx, CLI_SETUP, rc, &err);
+	sk_listener_format(r->listener, r->from_text, sizeof(r->from_text));
+	cli_event(r->ctx, "listening", (struct cli_field[]){ { "endpoint", r->from_text, 0 } }, 1,
+		"listening on %s", r->from_text);
+	if (sk_loop_add_fd(r->loop, sk_listener_fd(r->listener), SK_EV_IN, on_listener, r) < 0)
+		return cli_fail(r->ctx, CLI_SETUP, -ENOMEM, NULL);
+	return sk_loop_run(r->loop); /* until a signal: 128+N */
+}
+
+/* ---- relaying once ------------------------------------------------------------------- */
+
+struct once {
+	bool done;
+	int status;
+	struct sk_err err;
+	struct sk_loop *loop;
+};
+
+static void on_once_done(struct sk_pump *pump, int status, const struct sk_err *err,
+	void *userdata)
+{
+	struct once *o = userdata;
+
+	o->done = true;
+	o->status = status;
+	if (err)
+		o->err = *err;
+	sk_loop_stop(o->loop, 0);
+}
+
+/* One side of a single relay: stdio, or a connection (fd adopted by *side). */
+static int open_side(struct relay *r, const struct sk_endpoint *ep, const char *name,
+	struct cli_stdio *io, struct sk_pump_side *side)
+{
+	struct sk_connect_opts copts = { .timeout_ms = r->ctx->timeout_ms, .family = r->ctx->family };
+	struct sk_err err;
+	int fd, status;
+
+	if (sk_endpoint_transport(ep) == SK_STDIO) {
+		status = cli_stdio_open(r->ctx, io);
+		if (status)
+			return status;
+		*side = (struct sk_pump_side){ .rfd = io->in, .wfd = io->out, .owns_wfd = true,
+			.name = "stdio" };
+		io->out = -1; /* the pump owns it now */
+		return 0;
+	}
+	fd = sk_connect(ep, &copts, &err);
+	if (fd < 0)
+		return cli_fail(r->ctx, CLI_CONNECT, fd, &err);
+	cli_event(r->ctx, "connected", (struct cli_field[]){ { "endpoint", name, 0 } }, 1,
+		"connected to %s", name);
+	*side = (struct sk_pump_side){ .rfd = fd, .wfd = fd, .name = name };
+	return 0;
+}
+
+static void close_side(const struct sk_pump_side *side, bool reset)
+{
+	if (side->rfd >= 0 && side->rfd == side->wfd)
+		close_fd(side->rfd, reset);
+}
+
+static int relay_once(struct relay *r)
+{
+	struct cli_stdio io_from = { -1, -1 }, io_to = { -1, -1 };
+	struct sk_pump_side from = { .rfd = -1, .wfd = -1 }, to = { .rfd = -1, .wfd = -1 };
+	struct once o = { .loop = r->loop };
+	struct sk_pump_opts opts = {
+		.idle_timeout_ms = r->ctx->idle_timeout_ms,
+		.trace = r->ctx->stdio.hexdump ? cli_hexdump_trace : NULL,
+	};
+	struct cli_hexdump dump = { 0 };
+	struct sk_pump *pump = NULL;
+	struct sk_err err;
+	int status, rc;
+
+	int64_t started;
+
+	opts.trace_userdata = &dump;
+	started = sk_loop_now(r->loop);
+	status = open_side(r, r->from, r->from_text, &io_from, &from);
+	if (status == 0)
+		status = open_side(r, r->to, r->to_text, &io_to, &to);
+	if (status == 0) {
+		rc = sk_pump_create(r->loop, &from, &to, &opts, on_once_done, &o, &pump, &err);
+		if (rc < 0)
+			status = cli_fail(r->ctx, CLI_SETUP, rc, &err);
+		else
+			status = sk_loop_run(r->loop);
+	}
+	if (o.done) {
+		status = o.status < 0 ? cli_fail(r->ctx, CLI_TRANSFER, o.status, &o.err) : 0;
+		r->total_links = 1;
+		r->total_sent = sk_pump_bytes(pump, SK_PUMP_A_TO_B);
+		r->total_received = sk_pump_bytes(pump, SK_PUMP_B_TO_A);
+		report_closed(r, r->from_text, r->total_sent, r->total_received,
+			sk_loop_now(r->loop) - started, o.status);
+	}
+	sk_pump_destroy(pump);
+	close_side(&from, o.status < 0 && o.status != SK_EIDLE);
+	close_side(&to, o.status < 0 && o.status != SK_EIDLE);
+	cli_stdio_close(&io_from);
+	cli_stdio_close(&io_to);
+	return status;
+}
+
+/* ---- running ---------------------------------------------------------------------------- */
+
+static bool relay_serves(const struct sk_endpoint *ep)
+{
+	switch (sk_endpoint_transport(ep)) {
+	case SK_TCP:
+	case SK_UNIX:
+	case SK_ABSTRACT:
+	case SK_VSOCK:
+	case SK_STDIO:
+	case SK_EXEC:
+	case SK_SH:
+		return true;
+	case SK_UDP:
+		return !sk_endpoint_is_listener(ep);
+	default:
+		return false;
+	}
+}
+
+/* exec:PROG must name a program on PATH, or nothing starts (exit 2). */
+static int check_program(const struct cli_ctx *ctx, const struct sk_endpoint *ep)
+{
+	struct sk_err err;
+	char **argv;
+	int rc;
+
+	if (sk_endpoint_transport(ep) != SK_EXEC)
+		return 0;
+	rc = sk_argv_split(sk_endpoint_path(ep), &argv, &err);
+	if (rc == 0) {
+		rc = sk_proc_find(argv[0], NULL, 0, &err);
+		free(argv);
+	}
+	if (rc < 0) {
+		cli_fail(ctx, CLI_SETUP, rc, &err);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Both endpoints are checked before either is opened: a bad TO never binds FROM. */
+static int parse_endpoints(struct relay *r, int npos, char **pos)
+{
+	struct sk_err err;
+	int rc;
+
+	if (npos != 2)
+		return cli_usage(r->ctx, npos < 2 ? "missing %s" : "unexpected argument '%s'",
+			npos == 0 ? "FROM and TO" : npos == 1 ? "TO" : pos[2]);
+	for (int i = 0; i < 2; i++) {
+		struct sk_endpoint **ep = i ? &r->to : &r->from;
+
+		rc = sk_endpoint_parse(pos[i], ep, &err);
+		if (rc < 0)
+			return cli_fail(r->ctx, CLI_SETUP, rc, &err);
+		if (!relay_serves(*ep))
+			return cli_usage(r->ctx, "endpoint '%s': type '%s' is not supported by relay yet",
+				pos[i], sk_endpoint_type_name(*ep));
+	}
+	if (sk_endpoint_is_listener(r->from) && sk_endpoint_socktype(r->from) == SOCK_DGRAM)
+		return cli_usage(r->ctx, "endpoint '%s': a datagram listener has no peers to accept; "
+					  "relay needs a stream listener", pos[0]);
+	for (int i = 0; i < 2; i++) {
+		rc = check_program(r->ctx, i ? r->to : r->from);
+		if (rc)
+			return rc;
+	}
+	if (sk_endpoint_is_listener(r->to))
+		return cli_usage(r->ctx, "endpoint '%s' is a listener: TO must be a client endpoint",
+			pos[1]);
+	if (sk_endpoint_transport(r->from) == SK_STDIO && sk_endpoint_transport(r->to) == SK_STDIO)
+		return cli_usage(r->ctx, "FROM and TO cannot both be stdio");
+	if (sk_endpoint_is_listener(r->from) && sk_endpoint_transport(r->to) == SK_STDIO)
+		return cli_usage(r->ctx, "a listening FROM relays many peers: TO cannot be stdio "
+					  "(use 'sockit listen')");
+	sk_endpoint_format(r->from, false, r->from_text, sizeof(r->from_text));
+	sk_endpoint_format(r->to, false, r->to_text, sizeof(r->to_text));
+	return 0;
+}
+
+static int explain(const struct relay *r)
+{
+	int status;
+
+	printf("FROM\n");
+	status = cli_endpoint_explain(r->ctx, r->from);
+	if (status == 0) {
+		printf("TO (a connection for each peer of a listening FROM)\n");
+		status = cli_endpoint_explain(r->ctx, r->to);
+	}
+	return status;
+}
+
+static void report_total(const struct relay *r)
+{
+	if (!r->stats)
+		return;
+	cli_report(r->ctx, "total",
+		(struct cli_field[]){ { "connections", NULL, (long long)r->total_links },
+			{ "sent", NULL, (long long)r->total_sent },
+			{ "received", NULL, (long long)r->total_received } },
+		3, "total: %llu connections, sent %llu received %llu",
+		(unsigned long long)r->total_links, (unsigned long long)r->total_sent,
+		(unsigned long long)r->total_received);
+}
+
+static int relay_run(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct relay_args a = { 0 };
+	struct relay r = { .ctx = ctx };
+	int first, status;
+
+	if (cli_parse(ctx, &cmd_relay, argc, argv, relay_opt, &a, &first, &status) < 0)
+		return status;
+	status = parse_endpoints(&r, argc - first, argv + first);
+	if (status == 0 && a.explain)
+		status = explain(&r);
+	if (status || a.explain)
+		goto out;
+	r.stats = a.stats;
+	r.max_conns = a.max_conns;
+	status = cli_loop_open(ctx, &r.loop);
+	if (status)
+		goto out;
+	cli_loop_on_sigchld(reap_children, &r);
+	status = sk_endpoint_is_listener(r.from) ? serve_listener(&r) : relay_once(&r);
+	while (r.links)
+		link_end(r.links, 0);
+	report_total(&r);
+out:
+	sk_listener_destroy(r.listener);
+	sk_loop_destroy(r.loop);
+	sk_endpoint_free(r.from);
+	sk_endpoint_free(r.to);
+	return status;
+}
+
+const struct cli_cmd cmd_relay = {
+	.name = "relay",
+	.summary = "join two endpoints and move bytes both ways; a listening FROM relays every peer",
+	.usage = "[OPTIONS] FROM TO",
+	.opts = relay_opts,
+	.run = relay_run,
+};

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* accept.c - what listen and relay share about accepting: peer names, running out of fds. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+/* How long accepting pauses when the process is out of descriptors. */
+#define ACCEPT_BACKOFF_MS 100
+
+void cli_peer_text(const struct sk_peer *peer, char *buf, size_t len)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&peer->addr;
+	char addr[112];
+
+	sk_addr_format(sa, peer->addrlen, addr, sizeof(addr));
+	if (peer->addr.ss_family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", addr, sk_addr_port(sa));
+	else if (peer->addr.ss_family == AF_INET)
+		snprintf(buf, len, "%s:%u", addr, sk_addr_port(sa));
+	else
+		snprintf(buf, len, "%s", addr[0] ? addr : "unnamed UNIX peer");
+}
+
+/*
+ * Out of descriptors (EMFILE, ENFILE) or memory: the pending connection
+ * stays in the backlog and the listener stays readable, so pause instead
+ * of spinning, and say so once per episode.
+ */
+bool cli_accept_backoff(const struct cli_ctx *ctx, struct cli_backoff *b, struct sk_loop *loop,
+	int code, const struct sk_err *err, sk_timer_cb resume, void *userdata)
+{
+	if (code != -EMFILE && code != -ENFILE && code != -ENOBUFS && code != -ENOMEM)
+		return false;
+	if (!b->episode) {
+		fprintf(stderr, "sockit: %s: %s: %s; pausing accepts\n", ctx->cmd, err->what,
+			err->why);
+		b->episode = true;
+	}
+	b->paused = true;
+	sk_loop_add_timer(loop, ACCEPT_BACKOFF_MS, resume, userdata);
+	return true;
+}
+
+void cli_accept_ok(const struct cli_ctx *ctx, struct cli_backoff *b, const char *name)
+{
+	if (!b->episode)
+		return;
+	cli_event(ctx, "resumed", NULL, 0, "accepting again on %s", name);
+	b->episode = false;
+}

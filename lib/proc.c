@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -133,7 +134,8 @@ static int make_blocking(int fd)
  * placed, every other descriptor closed, default signal dispositions and
  * an empty mask.
  */
-static int spawn(pid_t *pid, int in_fd, int out_fd, char *const *argv, char *const *env)
+static int spawn(pid_t *pid, const char *path, int in_fd, int out_fd, char *const *argv,
+	char *const *env)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -156,7 +158,7 @@ static int spawn(pid_t *pid, int in_fd, int out_fd, char *const *argv, char *con
 	if (rc == 0)
 		rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	if (rc == 0)
-		rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, env);
+		rc = posix_spawn(pid, path, &fa, &attr, argv, env);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	return -rc;
@@ -182,11 +184,19 @@ pid_t sk_proc_spawn(int in_fd, int out_fd, char *const *argv, const char *const 
 	struct sk_err *err)
 {
 	int in_copy = -1, out_copy = -1, rc;
-	char **envp;
+	char path[PATH_MAX], **envp;
 	pid_t pid = -1;
 
 	if (!argv || !argv[0])
 		return sk__fail(err, -EINVAL, "exec");
+	/*
+	 * Searched here, once: the child then execs the one right file, and a
+	 * missing program is known before anything is spawned (also where a
+	 * vfork-less posix_spawn, as under valgrind, could not report it).
+	 */
+	rc = sk_proc_find(argv[0], path, sizeof(path), err);
+	if (rc < 0)
+		return rc;
 	envp = merge_env(env);
 	if (!envp)
 		return sk__fail(err, -ENOMEM, "exec %s", argv[0]);
@@ -198,7 +208,7 @@ pid_t sk_proc_spawn(int in_fd, int out_fd, char *const *argv, const char *const 
 	if (rc == 0)
 		rc = make_blocking(out_fd);
 	if (rc == 0)
-		rc = spawn(&pid, in_fd, out_fd, argv, envp);
+		rc = spawn(&pid, path, in_fd, out_fd, argv, envp);
 	if (in_copy >= 0)
 		close(in_copy);
 	if (out_copy >= 0)

@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { O_MAX_CONNS = 256, O_STATS };
+enum { O_MAX_CONNS = 256, O_STATS, O_WORKERS };
 
 static const struct cli_opt relay_opts[] = {
 	/* id, long name, short, argument, help; keep alphabetical by long name */
@@ -22,6 +23,7 @@ static const struct cli_opt relay_opts[] = {
 	{ CLI_O_HEXDUMP, "hexdump", 0, NULL, "log every connection's traffic on stderr as a hex dump" },
 	{ O_MAX_CONNS, "max-conns", 0, "N", "relay at most N connections at once" },
 	{ O_STATS, "stats", 0, NULL, "a line per connection at close and a total at exit" },
+	{ O_WORKERS, "workers", 0, "N", "N processes share a TCP port (SO_REUSEPORT), a loop each" },
 	{ 0 },
 };
 
@@ -50,6 +52,9 @@ struct relay {
 	struct link *links;
 	unsigned long nlinks, max_conns;
 	bool stats, to_stdio;
+	unsigned long workers;
+	pid_t worker_pids[64];
+	size_t nworkers;
 	struct cli_backoff backoff;
 	uint64_t total_links, total_sent, total_received;
 	int status;
@@ -58,8 +63,10 @@ struct relay {
 
 struct relay_args {
 	bool explain, stats;
-	unsigned long max_conns;
+	unsigned long max_conns, workers;
 };
+
+#define MAX_WORKERS 64
 
 static int relay_opt(struct cli_ctx *ctx, int id, const char *arg, void *state)
 {
@@ -77,6 +84,10 @@ static int relay_opt(struct cli_ctx *ctx, int id, const char *arg, void *state)
 		return 0;
 	case O_STATS:
 		a->stats = true;
+		return 0;
+	case O_WORKERS:
+		if (!cli_parse_uint(arg, 1, MAX_WORKERS, &a->workers))
+			return cli_usage(ctx, "invalid --workers '%s': expected 1-%d", arg, MAX_WORKERS);
 		return 0;
 	default:
 		return -1;
@@ -298,21 +309,153 @@ static void raise_fd_limit(void)
 	}
 }
 
-static int serve_listener(struct relay *r)
+/* Parse prefix + suffix as one endpoint (the texts are canonical, so they parse). */
+static struct sk_endpoint *parse_joined(const char *prefix, const char *suffix)
+{
+	struct cli_text t = { 0 };
+	struct sk_endpoint *ep = NULL;
+	struct sk_err err;
+
+	cli_text_add(&t, prefix);
+	cli_text_add(&t, suffix);
+	if (!t.failed && sk_endpoint_parse(t.text, &ep, &err) < 0)
+		ep = NULL;
+	free(t.text);
+	return ep;
+}
+
+/* The options part of ep's canonical text (",backlog=5,..."), with reuseport added. */
+static char *options_with_reuseport(const struct sk_endpoint *ep)
+{
+	size_t full = sk_endpoint_format(ep, true, NULL, 0);
+	size_t bare = sk_endpoint_format(ep, false, NULL, 0);
+	const char *given[64];
+	size_t n = sk_endpoint_options_given(ep, given, 64);
+	bool has = false;
+	char *text = malloc(full + 16);
+
+	if (!text)
+		return NULL;
+	sk_endpoint_format(ep, true, text, full + 1);
+	memmove(text, text + bare, full - bare + 1);
+	for (size_t i = 0; i < n; i++)
+		has |= strcmp(given[i], "reuseport") == 0;
+	if (!has)
+		memcpy(text + (full - bare), ",reuseport", sizeof(",reuseport"));
+	return text;
+}
+
+static void report_total(const struct relay *r);
+
+static int open_listener(struct relay *r)
 {
 	struct sk_err err;
-	int rc;
+	int rc = sk_listener_open(r->from, r->ctx->family, &r->listener, &err);
 
-	raise_fd_limit();
-	rc = sk_listener_open(r->from, r->ctx->family, &r->listener, &err);
 	if (rc < 0)
 		return cli_fail(r->ctx, CLI_SETUP, rc, &err);
 	sk_listener_format(r->listener, r->from_text, sizeof(r->from_text));
-	cli_event(r->ctx, "listening", (struct cli_field[]){ { "endpoint", r->from_text, 0 } }, 1,
-		"listening on %s", r->from_text);
 	if (sk_loop_add_fd(r->loop, sk_listener_fd(r->listener), SK_EV_IN, on_listener, r) < 0)
 		return cli_fail(r->ctx, CLI_SETUP, -ENOMEM, NULL);
-	return sk_loop_run(r->loop); /* until a signal: 128+N */
+	return 0;
+}
+
+/*
+ * A --workers process: its own loop and its own SO_REUSEPORT socket on the
+ * first one's port, so the kernel spreads the connections. Never returns.
+ */
+static __attribute__((noreturn)) void run_worker(struct relay *r, struct sk_endpoint *ep)
+{
+	int status;
+
+	sk_loop_destroy(r->loop); /* the parent's epoll and signalfd, our copies */
+	sk_listener_stop(r->listener);
+	sk_listener_destroy(r->listener);
+	r->listener = NULL;
+	r->nworkers = 0;
+	r->from = ep;
+	status = cli_loop_open(r->ctx, &r->loop);
+	if (status == 0) {
+		cli_loop_on_sigchld(reap_children, r);
+		status = open_listener(r);
+	}
+	if (status == 0)
+		status = sk_loop_run(r->loop);
+	while (r->links)
+		link_end(r->links, 0);
+	report_total(r);
+	fflush(NULL);
+	_exit(status);
+}
+
+/* Fork workers - 1 more processes, each binding the port the first one got. */
+static int start_workers(struct relay *r)
+{
+	char *opts = options_with_reuseport(r->from);
+	struct sk_endpoint *ep = opts ? parse_joined(r->from_text, opts) : NULL;
+
+	free(opts);
+	if (!ep)
+		return cli_fail(r->ctx, CLI_SETUP, -ENOMEM, NULL);
+	fflush(NULL);
+	for (unsigned long i = 1; i < r->workers; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			run_worker(r, ep);
+		if (pid < 0) {
+			sk_endpoint_free(ep);
+			return cli_fail(r->ctx, CLI_SETUP, -errno, NULL);
+		}
+		r->worker_pids[r->nworkers++] = pid;
+	}
+	sk_endpoint_free(ep);
+	return 0;
+}
+
+/* On our way out: the workers go too (they exit 128+N after their own cleanup). */
+static void stop_workers(struct relay *r)
+{
+	for (size_t i = 0; i < r->nworkers; i++)
+		kill(r->worker_pids[i], SIGTERM);
+	for (size_t i = 0; i < r->nworkers; i++)
+		while (waitpid(r->worker_pids[i], NULL, 0) < 0 && errno == EINTR)
+			;
+	r->nworkers = 0;
+}
+
+static int serve_listener(struct relay *r)
+{
+	int status;
+
+	raise_fd_limit();
+	/* Every worker's socket needs SO_REUSEPORT, the first one's too. */
+	if (r->workers > 1) {
+		char *opts = options_with_reuseport(r->from);
+		char bare[512];
+		struct sk_endpoint *ep;
+
+		sk_endpoint_format(r->from, false, bare, sizeof(bare));
+		ep = opts ? parse_joined(bare, opts) : NULL;
+		free(opts);
+		if (!ep)
+			return cli_fail(r->ctx, CLI_SETUP, -ENOMEM, NULL);
+		sk_endpoint_free(r->from);
+		r->from = ep;
+	}
+	status = open_listener(r);
+	if (status)
+		return status;
+	cli_event(r->ctx, "listening", (struct cli_field[]){ { "endpoint", r->from_text, 0 } }, 1,
+		"listening on %s", r->from_text);
+	if (r->workers > 1) {
+		status = start_workers(r);
+		if (status)
+			return status;
+	}
+	status = sk_loop_run(r->loop); /* until a signal: 128+N */
+	stop_workers(r);
+	return status;
 }
 
 /* ---- relaying once ------------------------------------------------------------------- */
@@ -472,6 +615,9 @@ static int parse_endpoints(struct relay *r, int npos, char **pos)
 			return cli_usage(r->ctx, "endpoint '%s': type '%s' is not supported by relay yet",
 				pos[i], sk_endpoint_type_name(*ep));
 	}
+	if (r->workers > 1 && (sk_endpoint_transport(r->from) != SK_TCP ||
+				      !sk_endpoint_is_listener(r->from)))
+		return cli_usage(r->ctx, "--workers needs a TCP listener as FROM (SO_REUSEPORT)");
 	if (sk_endpoint_is_listener(r->from) && sk_endpoint_socktype(r->from) == SOCK_DGRAM)
 		return cli_usage(r->ctx, "endpoint '%s': a datagram listener has no peers to accept; "
 					  "relay needs a stream listener", pos[0]);
@@ -527,6 +673,7 @@ static int relay_run(struct cli_ctx *ctx, int argc, char **argv)
 
 	if (cli_parse(ctx, &cmd_relay, argc, argv, relay_opt, &a, &first, &status) < 0)
 		return status;
+	r.workers = a.workers;
 	status = parse_endpoints(&r, argc - first, argv + first);
 	if (status == 0 && a.explain)
 		status = explain(&r);

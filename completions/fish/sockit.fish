@@ -137,5 +137,6 @@ complete -c sockit -n '__fish_seen_subcommand_from relay' -l explain -d 'print b
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l hexdump -d "log every connection's traffic on stderr as a hex dump"
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l max-conns -x -d 'relay at most N connections at once'
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l stats -d 'a line per connection at close and a total at exit'
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l workers -x -d 'N processes share a TCP port (SO_REUSEPORT), a loop each'
 complete -c sockit -n '__fish_seen_subcommand_from relay; and __sockit_relay_endpoint_is 0' -a '(__sockit_endpoint relay-from)'
 complete -c sockit -n '__fish_seen_subcommand_from relay; and __sockit_relay_endpoint_is 1' -a '(__sockit_endpoint relay-to)'

@@ -982,3 +982,35 @@ need() {
 	assert_same_data "$T/up" "$T/socat.out"
 	assert_same_data "$T/down" "$T/got"
 }
+
+# ---- --workers ----------------------------------------------------------------------------
+
+@test "--workers 3: three processes hold the port, every connection is relayed, SIGTERM stops all" {
+	listen_bg --name echo -k --exec cat 127.0.0.1 0
+	local echo_port=$LPORT i got
+	bg_run relay -- "$SOCKIT" relay -v --stats --workers 3 tcp-listen:127.0.0.1:0 \
+		"tcp:127.0.0.1:$echo_port"
+	local rpid=$BG_PID
+	wait_line "$T/relay.err" '^listening on ' 5
+	local port
+	port=$(sed -n 's/^listening on .*://p' "$T/relay.err")
+	# One listening socket per process, all on the one port.
+	wait_until 5 eval '(( $(ss -Hltn "( sport = :$port )" | wc -l) == 3 ))'
+	for i in $(seq 30); do
+		got=$(echo "worker check $i" | timeout 10 "$SOCKIT" connect 127.0.0.1 "$port")
+		assert_equal "$got" "worker check $i"
+	done
+	kill -TERM "$rpid"
+	wait_exit "$rpid" 5
+	assert_equal "$WSTATUS" 143
+	# Every process printed its total; together they relayed all 30.
+	run awk '/^total: / { n += $2 } END { print n }' "$T/relay.err"
+	assert_output 30
+	wait_until 5 eval '(( $(ss -Hltn "( sport = :$port )" | wc -l) == 0 ))'
+}
+
+@test "--workers on a UNIX listener is exit 2 before anything listens" {
+	run -2 timeout 5 "$SOCKIT" relay --workers 2 "unix-listen:$T/w.sock" tcp:127.0.0.1:9
+	assert_output "sockit: relay: --workers needs a TCP listener as FROM (SO_REUSEPORT)"
+	[[ ! -e $T/w.sock ]]
+}

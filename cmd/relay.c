@@ -460,25 +460,6 @@ static int serve_listener(struct relay *r)
 
 /* ---- relaying once ------------------------------------------------------------------- */
 
-struct once {
-	bool done;
-	int status;
-	struct sk_err err;
-	struct sk_loop *loop;
-};
-
-static void on_once_done(struct sk_pump *pump, int status, const struct sk_err *err,
-	void *userdata)
-{
-	struct once *o = userdata;
-
-	o->done = true;
-	o->status = status;
-	if (err)
-		o->err = *err;
-	sk_loop_stop(o->loop, 0);
-}
-
 /* One side of a single relay: stdio, or a connection (fd adopted by *side). */
 static int open_side(struct relay *r, const struct sk_endpoint *ep, const char *name,
 	struct cli_stdio *io, struct sk_pump_side *side)
@@ -515,7 +496,7 @@ static int relay_once(struct relay *r)
 {
 	struct cli_stdio io_from = { -1, -1 }, io_to = { -1, -1 };
 	struct sk_pump_side from = { .rfd = -1, .wfd = -1 }, to = { .rfd = -1, .wfd = -1 };
-	struct once o = { .loop = r->loop };
+	struct cli_pump_result o = { .loop = r->loop };
 	struct sk_pump_opts opts = {
 		.idle_timeout_ms = r->ctx->idle_timeout_ms,
 		.trace = r->ctx->stdio.hexdump ? cli_hexdump_trace : NULL,
@@ -533,7 +514,7 @@ static int relay_once(struct relay *r)
 	if (status == 0)
 		status = open_side(r, r->to, r->to_text, &io_to, &to);
 	if (status == 0) {
-		rc = sk_pump_create(r->loop, &from, &to, &opts, on_once_done, &o, &pump, &err);
+		rc = sk_pump_create(r->loop, &from, &to, &opts, cli_pump_done, &o, &pump, &err);
 		if (rc < 0)
 			status = cli_fail(r->ctx, CLI_SETUP, rc, &err);
 		else

@@ -234,6 +234,16 @@ bool cli_accept_backoff(const struct cli_ctx *ctx, struct cli_backoff *b, struct
 /* An accept succeeded: ends an episode ("accepting again on NAME" with -v). */
 void cli_accept_ok(const struct cli_ctx *ctx, struct cli_backoff *b, const char *name);
 
+/* stdio.c: how a pump ended, for a command that runs one until it does. */
+struct cli_pump_result {
+	bool done;
+	int status;
+	struct sk_err err;
+	struct sk_loop *loop; /* stopped when the pump is done */
+};
+/* An sk_pump_done_cb; userdata is a struct cli_pump_result. */
+void cli_pump_done(struct sk_pump *pump, int status, const struct sk_err *err, void *userdata);
+
 /* commands.c */
 const struct cli_cmd *cli_command_find(const char *name);
 extern const struct cli_cmd *const cli_commands[];

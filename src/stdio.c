@@ -85,17 +85,9 @@ void cli_stdio_close(struct cli_stdio *io)
 	io->in = io->out = -1;
 }
 
-struct pump_result {
-	bool done;
-	int status;
-	struct sk_err err;
-	struct sk_loop *loop;
-};
-
-static void on_pump_done(struct sk_pump *pump, int status, const struct sk_err *err,
-	void *userdata)
+void cli_pump_done(struct sk_pump *pump, int status, const struct sk_err *err, void *userdata)
 {
-	struct pump_result *r = userdata;
+	struct cli_pump_result *r = userdata;
 
 	r->done = true;
 	r->status = status;
@@ -108,7 +100,7 @@ int cli_pump_stdio(const struct cli_ctx *ctx, struct sk_loop *loop, int sock, co
 	int socktype)
 {
 	struct cli_stdio io;
-	struct pump_result result = { .loop = loop };
+	struct cli_pump_result result = { .loop = loop };
 	struct sk_pump_side local = { .owns_wfd = true, .name = "stdio" };
 	struct sk_pump_side remote = { .rfd = sock, .wfd = sock, .name = name };
 	struct cli_hexdump dump = { 0 };
@@ -137,7 +129,7 @@ int cli_pump_stdio(const struct cli_ctx *ctx, struct sk_loop *loop, int sock, co
 		cli_stdio_close(&io);
 		return rc;
 	}
-	rc = sk_pump_create(loop, &local, &remote, &opts, on_pump_done, &result, &pump, &err);
+	rc = sk_pump_create(loop, &local, &remote, &opts, cli_pump_done, &result, &pump, &err);
 	if (rc < 0) {
 		cli_crlf_close(crlf);
 		cli_stdio_close(&io);

@@ -68,9 +68,7 @@ for c in "${CLIENTS[@]}"; do
 	case $c in ''|*[!0-9]*|0) echo "connrate.sh: bad --clients $CLIENTS_ARG" >&2; exit 2 ;; esac
 done
 
-PY=/usr/bin/python3
-[ -x $PY ] || PY=python3
-need() { command -v "$1" >/dev/null 2>&1 || { echo "connrate.sh: $1 is required${2:+ ($2)}" >&2; exit 2; }; }
+. "$(dirname "$0")/lib.sh"
 need ss iproute2
 need timeout
 need "$PY"
@@ -86,51 +84,11 @@ done
 [ $DO_STRACE = 1 ] && need strace
 [ -x /bin/cat ] || { echo "connrate.sh: /bin/cat is required" >&2; exit 2; }
 
-HERE=$(cd "$(dirname "$0")" && pwd)
 # The servers run with Debian's default PATH (cat is found in /usr/bin, 4th), so
 # a long PATH in the caller's environment does not add failed execve()s to
 # sockit and socat (which search PATH) but not to ncat (given /bin/cat).
 SRV_PATH=${CONNRATE_PATH:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}
-TMP=$(mktemp -d /tmp/sockit-connrate.XXXXXX)
-BGPIDS=()
-
-cleanup() {
-	local p
-	for p in "${BGPIDS[@]}"; do
-		pkill -TERM -P "$p" 2>/dev/null # the server under the timer or strace
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${BGPIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '%s\n' "$*" >&2; }
-
-free_port() {
-	"$PY" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
-# wait_listen PORT PID: until something listens on 127.0.0.1:PORT (bounded, 10 s),
-# fail early when PID (the server) has gone.
-wait_listen() {
-	local port=$1 pid=$2 i
-	for ((i = 0; i < 2000; i++)); do
-		if [ -n "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]; then
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.005
-	done
-	return 1
-}
+bench_setup connrate
 
 # SCMD: the echo server on 127.0.0.1:$2, one /bin/cat per connection.
 set_cmd() {
@@ -226,15 +184,6 @@ one_run() {
 	echo "$out $cpu"
 }
 
-median() {
-	awk -v c="$2" '$c != "-" { print $c }' "$1" | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR == 0) { print "nan"; exit }
-		      if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-colmin() { awk -v c="$2" 'NR == 1 || $c < m { m = $c } END { print m }' "$1"; }
-colmax() { awk -v c="$2" 'NR == 1 || $c > m { m = $c } END { print m }' "$1"; }
-colsum() { awk -v c="$2" '{ s += $c } END { print s + 0 }' "$1"; }
-
 echo "sockit connection-rate benchmark: $SOCKIT_BIN ($("$SOCKIT_BIN" --version 2>/dev/null | head -n 1))"
 echo "host: $(uname -srm), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 cc -O2 -pthread -o "$TMP/connrate" "$HERE/connrate.c" || { echo "connrate.sh: cannot build connrate.c" >&2; exit 1; }
@@ -262,11 +211,6 @@ for ((run = 1; run <= RUNS; run++)); do
 	done
 done
 
-ratio() { # ratio A B -> A/B or "-"
-	if [ -n "${1:-}" ] && [ -n "${2:-}" ] && [ "$1" != nan ] && [ "$2" != nan ]; then
-		awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
-	else echo -; fi
-}
 declare -A RATE=() NCAT_ANCHOR=()
 for c in "${CLIENTS[@]}"; do
 	echo

@@ -83,9 +83,7 @@ IFS=, read -r -a SECTIONS <<<"$SECTIONS_ARG"
 has_section() { [[ ",$SECTIONS_ARG," == *",$1,"* ]]; }
 has_tool() { [[ ",$TOOLS_ARG," == *",$1,"* ]]; }
 
-PY=/usr/bin/python3
-[ -x $PY ] || PY=python3
-need() { command -v "$1" >/dev/null 2>&1 || { echo "relay.sh: $1 is required${2:+ ($2)}" >&2; exit 2; }; }
+. "$(dirname "$0")/lib.sh"
 need ss iproute2
 need timeout
 need "$PY"
@@ -103,57 +101,7 @@ for s in "${SECTIONS[@]}"; do
 done
 has_section strace && need strace
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-TMP=$(mktemp -d /tmp/sockit-relay.XXXXXX)
-BGPIDS=()
-
-# Stop what we started: the timers forward SIGTERM to the relays and reap
-# their whole trees; anything still there after 3 s gets SIGKILL.
-cleanup() {
-	local p i
-	for p in "${BGPIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for ((i = 0; i < 30; i++)); do
-		local alive=0
-		for p in "${BGPIDS[@]}"; do
-			kill -0 "$p" 2>/dev/null && alive=1
-		done
-		[ $alive = 0 ] && break
-		sleep 0.1
-	done
-	for p in "${BGPIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '%s\n' "$*" >&2; }
-
-free_port() {
-	"$PY" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
-# wait_listen PORT PID: until something listens on 127.0.0.1:PORT (bounded, 10 s),
-# fail early when PID has gone.
-wait_listen() {
-	local port=$1 pid=$2 i
-	for ((i = 0; i < 2000; i++)); do
-		if [ -n "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]; then
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.005
-	done
-	return 1
-}
+bench_setup relay
 
 # stop PID...: SIGTERM, wait (bounded 5 s), SIGKILL
 stop() {
@@ -242,11 +190,6 @@ wait_tree_idle() {
 	done
 }
 
-median() {
-	awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR == 0) { print "nan"; exit }
-		      if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 minmax() {
 	awk -v c="$2" -v f="$3" 'NR == 1 { lo = hi = $c } { if ($c < lo) lo = $c; if ($c > hi) hi = $c }
 		END { if (NR) printf f "-" f, lo, hi; else printf "-" }' "$1"

@@ -69,9 +69,7 @@ case $RUNS in ''|*[!0-9]*|0) echo "throughput.sh: bad --runs $RUNS" >&2; exit 2 
 case $SOURCE in shm|pipe) ;; *) echo "throughput.sh: --source is shm or pipe" >&2; exit 2 ;; esac
 IFS=, read -r -a TOOLS <<<"$TOOLS_ARG"
 
-PY=/usr/bin/python3
-[ -x $PY ] || PY=python3
-need() { command -v "$1" >/dev/null 2>&1 || { echo "throughput.sh: $1 is required${2:+ ($2)}" >&2; exit 2; }; }
+. "$(dirname "$0")/lib.sh"
 need ss iproute2
 need timeout
 need "$PY"
@@ -89,48 +87,9 @@ done
 [ $DO_STARTUP = 1 ] && { need hyperfine; need nc.openbsd netcat-openbsd; }
 [ $DO_STRACE = 1 ] && need strace
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-TMP=$(mktemp -d /tmp/sockit-bench.XXXXXX)
+bench_setup throughput
 SRCFILE=
-BGPIDS=()
-
-cleanup() {
-	local p
-	for p in "${BGPIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${BGPIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	[ -n "$SRCFILE" ] && rm -f "$SRCFILE"
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '%s\n' "$*" >&2; }
-
-free_port() {
-	"$PY" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
-# wait_listen PORT PID: until something listens on 127.0.0.1:PORT (bounded, 10 s),
-# fail early when PID (the receiver) has gone.
-wait_listen() {
-	local port=$1 pid=$2 i
-	for ((i = 0; i < 2000; i++)); do
-		if [ -n "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]; then
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.005
-	done
-	return 1
-}
+bench_cleanup_extra() { [ -n "$SRCFILE" ] && rm -f "$SRCFILE"; }
 
 # The commands.  RCMD: receiver (listens on 127.0.0.1:$1, data to stdout);
 # SCMD: sender (connects, stdin to the socket, exits when done).
@@ -241,15 +200,6 @@ one_run() {
 	}' >>"$TMP/$tool.res"
 	tail -n 1 "$TMP/$tool.res"
 }
-
-# median of column C of file F
-median() {
-	awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR == 0) { print "nan"; exit }
-		      if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-colmin() { awk -v c="$2" 'NR == 1 || $c < m { m = $c } END { print m }' "$1"; }
-colmax() { awk -v c="$2" 'NR == 1 || $c > m { m = $c } END { print m }' "$1"; }
 
 label() {
 	case $1 in

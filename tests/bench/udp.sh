@@ -73,9 +73,7 @@ done
 [ "$DSIZE" -le 65507 ] || { echo "udp.sh: --size at most 65507" >&2; exit 2; }
 IFS=, read -r -a TOOLS <<<"$TOOLS_ARG"
 
-PY=/usr/bin/python3
-[ -x $PY ] || PY=python3
-need() { command -v "$1" >/dev/null 2>&1 || { echo "udp.sh: $1 is required${2:+ ($2)}" >&2; exit 2; }; }
+. "$(dirname "$0")/lib.sh"
 need ss iproute2
 need timeout
 need mkfifo
@@ -92,34 +90,9 @@ for t in "${TOOLS[@]}"; do
 done
 [ $DO_STRACE = 1 ] && need strace
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-TMP=$(mktemp -d /tmp/sockit-udp.XXXXXX)
+bench_setup udp
 SRCFILE=
-BGPIDS=()
-
-cleanup() {
-	local p
-	for p in "${BGPIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${BGPIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	[ -n "$SRCFILE" ] && rm -f "$SRCFILE"
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '%s\n' "$*" >&2; }
-
-free_port() { # a UDP port free on 127.0.0.1
-	"$PY" -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
+bench_cleanup_extra() { [ -n "$SRCFILE" ] && rm -f "$SRCFILE"; }
 
 # wait_bound PORT PID: until a UDP socket is bound to :PORT (bounded, 10 s),
 # fail early when PID has gone.
@@ -194,7 +167,7 @@ recv_run() {
 	local tool=$1 attempt port rpid cpid out
 	shift
 	for ((attempt = 1; attempt <= 5; attempt++)); do
-		port=$(free_port)
+		port=$(free_port udp)
 		set_recv "$tool" "$port"
 		rm -f "$TMP/fifo" "$TMP/count"
 		mkfifo "$TMP/fifo"
@@ -245,7 +218,7 @@ recv_run() {
 send_run() {
 	local tool=$1 input=$2 port spid t0 t1 rc
 	shift 2
-	port=$(free_port)
+	port=$(free_port udp)
 	set_send "$tool" "$port"
 	rm -f "$TMP/sink"
 	timeout -s KILL 120 "$TMP/udpsink" recv "$port" 1000 100 $((64 << 20)) 2>"$TMP/sink" &
@@ -272,19 +245,6 @@ send_run() {
 		printf "%d %d %.1f %.0f %.2f %.3f %.2f %d\n", d, b, (d ? b / d : 0), (span > 0 ? d / span : 0),
 			(span > 0 ? b / span / 1e6 : 0), ns / 1e9, 100 * (1 - b / want), $7
 	}' "$TMP/sink"
-}
-
-median() {
-	awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR == 0) { print "nan"; exit }
-		      if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-colmin() { awk -v c="$2" 'NR == 1 || $c < m { m = $c } END { print m }' "$1"; }
-colmax() { awk -v c="$2" 'NR == 1 || $c > m { m = $c } END { print m }' "$1"; }
-ratio() {
-	if [ -n "${1:-}" ] && [ -n "${2:-}" ] && [ "$1" != nan ] && [ "$2" != nan ]; then
-		awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
-	else echo -; fi
 }
 
 echo "sockit UDP benchmark: $SOCKIT_BIN ($("$SOCKIT_BIN" --version 2>/dev/null | head -n 1))"

@@ -55,7 +55,7 @@ stage() { # stage NAME COMMAND...: a pass/fail step, counted as one case
 		echo "stage $name: ok"
 		echo "1 passed, 0 failed, 0 skipped" >>"$tallies"
 	else
-		echo "stage $name: FAILED"
+		echo "stage $name: FAILED" | tee -a "$tallies"
 		echo "0 passed, 1 failed, 0 skipped" >>"$tallies"
 	fi
 }
@@ -96,8 +96,11 @@ test)
 		--wrapper 'valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite'
 	stage fuzz tests/fuzz/run.sh build-fuzz 40
 	stage deb packaging/build-deb.sh
-	# One line for everything, last, so a run of no tests is visible.
-	awk '{p += $1; f += $3; s += $5} END {
+	# The failed cases again, then one line for everything, last, so a run of
+	# no tests (or the name of what failed) is visible at the end of the log.
+	grep '^FAILED ' "$tallies" || true
+	grep '^stage .*: FAILED' "$tallies" || true
+	awk '/^[0-9]+ passed, / {p += $1; f += $3; s += $5} END {
 		printf "%d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0 || p == 0) }' \
 		"$tallies"
 	;;

@@ -5,8 +5,8 @@
 Meson's own summary counts test programs, not the cases inside them, and a
 run that executed nothing can look green. This reads meson-logs/testlog.json,
 counts `ok` / `not ok` in every TAP output (plus cases a plan promised but
-never ran; a non-TAP test counts as one case), prints `N passed, N failed`
-last, and exits non-zero on any failure, on a non-zero meson status, or when
+never ran; a non-TAP test counts as one case), prints each failed case as a
+line `FAILED BUILDDIR TEST: not ok ...`, then `N passed, N failed` last, and exits non-zero on any failure, on a non-zero meson status, or when
 nothing ran. LOGBASE is meson test's --logbase (default testlog).
 """
 import glob
@@ -19,7 +19,7 @@ PLAN = re.compile(r"^1\.\.(\d+)")
 CASE = re.compile(r"^(not ok|ok)\b(.*)$")
 
 
-def count_tap(text):
+def count_tap(text, failures):
     passed = failed = skipped = 0
     planned = None
     for line in text.splitlines():
@@ -37,6 +37,7 @@ def count_tap(text):
             passed += 1
         else:
             failed += 1
+            failures.append(line.strip())
     seen = passed + failed + skipped
     if planned is not None and planned > seen:
         failed += planned - seen
@@ -64,11 +65,17 @@ def main():
     for e in entries:
         out = e.get("stdout") or ""
         if e.get("protocol", "").lower() == "tap" or PLAN.search(out) or re.search(r"(?m)^ok ", out):
-            p, f_, s = count_tap(out)
+            failures = []
+            p, f_, s = count_tap(out, failures)
+            for line in failures:
+                print(f"FAILED {sys.argv[1]} {e.get('name')}: {line}")
             if e.get("result") not in ("OK", "EXPECTEDFAIL", "SKIP") and f_ == 0:
                 f_ = 1  # crashed or timed out after its last case
+                print(f"FAILED {sys.argv[1]} {e.get('name')}: {e.get('result')} after its last case")
         else:
             p, f_, s = (1, 0, 0) if e.get("result") in ("OK", "EXPECTEDFAIL") else (0, 1, 0)
+            if f_:
+                print(f"FAILED {sys.argv[1]} {e.get('name')}: {e.get('result')}")
             if e.get("result") == "SKIP":
                 p, s = 0, 1
         if f_:

@@ -16,6 +16,7 @@ static const struct cli_opt connect_opts[] = {
 	{ CLI_O_EXPLAIN, "explain", 0, NULL, "print the parsed endpoint and the socket calls; create nothing" },
 	{ CLI_O_HEXDUMP, "hexdump", 0, NULL, "log the traffic both ways on stderr as a hex dump" },
 	{ CLI_O_INTERACTIVE, "interactive", 0, NULL, "line-editing terminal even when stdin/stdout are not TTYs" },
+	{ CLI_O_PCAP, "pcap", 0, "FILE", "write the traffic to FILE as a pcapng capture" },
 	{ CLI_O_SH, "sh", 0, "COMMAND", "run COMMAND with /bin/sh -c on the connection" },
 	{ 's', "source", 's', "ADDR", "send from local address ADDR" },
 	{ 'p', "source-port", 'p', "PORT", "send from local port PORT" },
@@ -50,6 +51,8 @@ static int connect_opt(struct cli_ctx *ctx, int id, const char *arg, void *state
 	case 'e':
 	case CLI_O_SH:
 		return cli_exec_opt(ctx, &a->exec, id, arg);
+	case CLI_O_PCAP:
+		return cli_pcap_opt(ctx, arg);
 	default:
 		return cli_endpoint_opt(ctx, &a->ep, id, arg);
 	}
@@ -106,6 +109,9 @@ static int connect_run(struct cli_ctx *ctx, int argc, char **argv)
 		status = cli_endpoint_explain(ctx, ep);
 		goto out;
 	}
+	status = cli_pcap_open(ctx);
+	if (status)
+		goto out;
 	sk_endpoint_format(ep, false, name, sizeof(name));
 	copts = (struct sk_connect_opts){ .timeout_ms = ctx->timeout_ms, .family = ctx->family };
 	fd = sk_connect(ep, &copts, &err);
@@ -121,9 +127,10 @@ static int connect_run(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	status = cli_loop_open(ctx, &loop);
 	if (status == 0)
-		status = cli_pump_stdio(ctx, loop, fd, name, sk_endpoint_socktype(ep));
+		status = cli_pump_stdio(ctx, loop, fd, name, sk_endpoint_socktype(ep), true);
 	close(fd);
 out:
+	cli_pcap_close(ctx);
 	sk_loop_destroy(loop);
 	sk_endpoint_free(ep);
 	return status;

@@ -26,6 +26,7 @@ static const struct cli_opt listen_opts[] = {
 	{ CLI_O_INTERACTIVE, "interactive", 0, NULL, "line-editing terminal even when stdin/stdout are not TTYs" },
 	{ 'k', "keep-open", 'k', NULL, "keep accepting: stdin to every client, every client to stdout" },
 	{ O_MAX_CONNS, "max-conns", 0, "N", "with -k, at most N clients at once" },
+	{ CLI_O_PCAP, "pcap", 0, "FILE", "write the traffic to FILE as a pcapng capture (one peer)" },
 	{ 'p', "port", 'p', "PORT", "the port to listen on (as in nc -l -p PORT)" },
 	{ CLI_O_SH, "sh", 0, "COMMAND", "run COMMAND with /bin/sh -c for each connection" },
 	{ O_SYSTEMD, "systemd", 0, NULL, "serve the socket systemd passed (socket activation)" },
@@ -137,6 +138,8 @@ static int listen_opt(struct cli_ctx *ctx, int id, const char *arg, void *state)
 	case CLI_O_HEXDUMP:
 	case CLI_O_INTERACTIVE:
 		return cli_stdio_opt(ctx, id);
+	case CLI_O_PCAP:
+		return cli_pcap_opt(ctx, arg);
 	case O_ALLOW:
 	case O_DENY:
 		return acl_rule(ctx, a, arg, id == O_ALLOW);
@@ -782,7 +785,7 @@ static int serve(struct listener_run *r)
 	if (r->wait_timer > 0)
 		sk_loop_cancel_timer(r->loop, r->wait_timer);
 	status = cli_pump_stdio(r->ctx, r->loop, r->accepted_fd, r->peer,
-		sk_listener_socktype(r->listener));
+		sk_listener_socktype(r->listener), false);
 	close(r->accepted_fd);
 	log_peer(r, "closed", r->peer);
 	return status;
@@ -890,7 +893,7 @@ static int adopt_systemd_socket(struct sk_listener **out, struct sk_err *err)
 	return sk_listener_adopt_fd(sk_systemd_first_fd(), out, err);
 }
 
-/* --crlf, --hexdump and --interactive shape the one-peer stdio session only. */
+/* --crlf, --hexdump, --interactive and --pcap shape the one-peer stdio session only. */
 static int check_stdio_args(const struct cli_ctx *ctx, const struct listen_args *a,
 	const struct sk_endpoint *ep)
 {
@@ -929,6 +932,9 @@ static int listen_run(struct cli_ctx *ctx, int argc, char **argv)
 		status = cli_endpoint_explain(ctx, ep);
 		goto out;
 	}
+	status = cli_pcap_open(ctx);
+	if (status)
+		goto out;
 	r.keep_open = a.keep_open;
 	r.mode = a.mode;
 	r.acl = a.acl;
@@ -963,6 +969,7 @@ static int listen_run(struct cli_ctx *ctx, int argc, char **argv)
 	status = serve(&r);
 out:
 	run_cleanup(&r);
+	cli_pcap_close(ctx);
 	sk_acl_destroy(a.acl);
 	sk_endpoint_free(ep);
 	return status;

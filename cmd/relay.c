@@ -22,6 +22,7 @@ static const struct cli_opt relay_opts[] = {
 	{ CLI_O_EXPLAIN, "explain", 0, NULL, "print both endpoints and the socket calls; create nothing" },
 	{ CLI_O_HEXDUMP, "hexdump", 0, NULL, "log every connection's traffic on stderr as a hex dump" },
 	{ O_MAX_CONNS, "max-conns", 0, "N", "relay at most N connections at once" },
+	{ CLI_O_PCAP, "pcap", 0, "FILE", "write every connection's traffic to FILE as a pcapng capture" },
 	{ O_STATS, "stats", 0, NULL, "a line per connection at close and a total at exit" },
 	{ O_WORKERS, "workers", 0, "N", "N processes share a TCP port (SO_REUSEPORT), a loop each" },
 	{ 0 },
@@ -29,8 +30,23 @@ static const struct cli_opt relay_opts[] = {
 
 /* Accepts per wake-up, so one busy listener cannot starve the connections. */
 #define ACCEPT_BATCH 64
+/* Datagrams per recvmmsg on a UDP FROM, and the most one can carry. */
+#define DGRAM_BATCH 32
+#define DGRAM_MAX 65536
+/* A UDP session (one source address) ends after this long without a datagram
+ * either way, unless -i says otherwise: UDP has no EOF to end it. */
+#define SESSION_IDLE_MS 60000
+/* What a session may hold while its TO connection is being made. */
+#define SESSION_PENDING_MAX (256 * 1024)
 
 struct relay;
+
+/* A datagram that reached a UDP session before its TO connection did. */
+struct held {
+	struct held *next;
+	size_t len;
+	char data[];
+};
 
 /* One relayed connection: the FROM side, the TO side, the pump between. */
 struct link {
@@ -39,9 +55,16 @@ struct link {
 	int from_fd, to_fd;
 	struct sk_connector *connector;
 	struct sk_pump *pump;
-	struct cli_hexdump dump;
+	struct cli_trace trace;
 	int64_t started;
 	char peer[128];
+	/* UDP FROM: the source address this session serves, and what came
+	 * from it while TO was still connecting. */
+	struct sockaddr_storage source;
+	socklen_t sourcelen;
+	struct held *held, **held_tail;
+	size_t held_bytes;
+	uint64_t held_sent; /* bytes of held datagrams passed on outside the pump */
 };
 
 struct relay {
@@ -52,10 +75,12 @@ struct relay {
 	struct link *links;
 	unsigned long nlinks, max_conns;
 	bool stats, to_stdio;
+	bool draining; /* SIGHUP: not accepting, ends when the last link does */
 	unsigned long workers;
 	pid_t worker_pids[64];
 	size_t nworkers;
 	struct cli_backoff backoff;
+	char *dgrams; /* UDP FROM: DGRAM_BATCH slots of DGRAM_MAX bytes */
 	uint64_t total_links, total_sent, total_received;
 	int status;
 	char from_text[512], to_text[512];
@@ -78,6 +103,8 @@ static int relay_opt(struct cli_ctx *ctx, int id, const char *arg, void *state)
 		return 0;
 	case CLI_O_HEXDUMP:
 		return cli_stdio_opt(ctx, id);
+	case CLI_O_PCAP:
+		return cli_pcap_opt(ctx, arg);
 	case O_MAX_CONNS:
 		if (!cli_parse_uint(arg, 1, 1000000, &a->max_conns))
 			return cli_usage(ctx, "invalid --max-conns '%s': expected 1-1000000", arg);
@@ -135,7 +162,7 @@ static void report_closed(const struct relay *r, const char *peer, uint64_t sent
 static void report_link(struct link *l, int status)
 {
 	struct relay *r = l->relay;
-	uint64_t sent = l->pump ? sk_pump_bytes(l->pump, SK_PUMP_A_TO_B) : 0;
+	uint64_t sent = l->held_sent + (l->pump ? sk_pump_bytes(l->pump, SK_PUMP_A_TO_B) : 0);
 	uint64_t received = l->pump ? sk_pump_bytes(l->pump, SK_PUMP_B_TO_A) : 0;
 
 	r->total_sent += sent;
@@ -157,11 +184,24 @@ static void close_fd(int fd, bool reset)
 
 static void update_accepting(struct relay *r);
 
+static bool is_session(const struct link *l)
+{
+	return l->sourcelen > 0;
+}
+
 static void link_end(struct link *l, int status)
 {
 	struct relay *r = l->relay;
 
 	report_link(l, status);
+	if (l->pump)
+		cli_trace_end(&l->trace, status);
+	while (l->held) {
+		struct held *h = l->held;
+
+		l->held = h->next;
+		free(h);
+	}
 	sk_pump_destroy(l->pump);
 	sk_connector_destroy(l->connector);
 	close_fd(l->from_fd, status < 0 && status != SK_EIDLE);
@@ -174,7 +214,9 @@ static void link_end(struct link *l, int status)
 		l->next->prev = l->prev;
 	r->nlinks--;
 	free(l);
-	if (r->listener)
+	if (r->draining && !r->nlinks)
+		sk_loop_stop(r->loop, 128 + SIGHUP);
+	else if (r->listener)
 		update_accepting(r);
 }
 
@@ -188,6 +230,24 @@ static void on_pump_done(struct sk_pump *pump, int status, const struct sk_err *
 	link_end(l, status);
 }
 
+/*
+ * A datagram of a UDP session that did not come through its own socket (it
+ * reached the listener first): pass it to TO directly. A datagram TO takes it
+ * whole or not at all; a stream TO that is full drops it, as UDP may.
+ */
+static void send_held(struct link *l, const char *data, size_t len)
+{
+	ssize_t n = send(l->to_fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (n < 0 || (size_t)n != len) {
+		cli_log(l->relay->ctx, 2, "%s: dropped a datagram of %zu bytes: %s", l->peer, len,
+			n < 0 ? strerror(errno) : "short write");
+		return;
+	}
+	l->held_sent += len;
+	cli_trace(SK_PUMP_A_TO_B, data, len, &l->trace);
+}
+
 static void on_connected(struct sk_connector *c, int fd, const struct sk_err *err,
 	void *userdata)
 {
@@ -197,12 +257,18 @@ static void on_connected(struct sk_connector *c, int fd, const struct sk_err *er
 	struct sk_pump_side to = { .rfd = fd, .wfd = fd, .name = r->to_text };
 	struct sk_pump_opts opts = {
 		.idle_timeout_ms = r->ctx->idle_timeout_ms,
-		.trace = r->ctx->stdio.hexdump ? cli_hexdump_trace : NULL,
-		.trace_userdata = &l->dump,
+		.trace = cli_trace_wanted(r->ctx) ? cli_trace : NULL,
+		.trace_userdata = &l->trace,
 	};
 	struct sk_err perr;
 	int rc;
 
+	if (is_session(l)) {
+		if (!opts.idle_timeout_ms)
+			opts.idle_timeout_ms = SESSION_IDLE_MS;
+		/* TO closed its side: the source may still be sending; give it a moment. */
+		opts.dgram_linger_ms = 1000;
+	}
 	if (fd < 0) {
 		/* TO refused or timed out: this client is let go at once, with a reset. */
 		cli_log(r->ctx, 1, "%s: %s: %s", l->peer, err->what, err->why);
@@ -213,6 +279,16 @@ static void on_connected(struct sk_connector *c, int fd, const struct sk_err *er
 	/* Done with it: an idle link should hold as little as it can. */
 	sk_connector_destroy(c);
 	l->connector = NULL;
+	/* The capture shows the peer's conversation with us, FROM's side. */
+	cli_trace_start(&l->trace, r->ctx, l->from_fd, false, SK_PUMP_B_TO_A);
+	while (l->held) {
+		struct held *h = l->held;
+
+		l->held = h->next;
+		send_held(l, h->data, h->len);
+		free(h);
+	}
+	l->held_bytes = 0;
 	rc = sk_pump_create(r->loop, &from, &to, &opts, on_pump_done, l, &l->pump, &perr);
 	if (rc < 0) {
 		cli_log(r->ctx, 1, "%s: %s: %s", l->peer, perr.what, perr.why);
@@ -220,7 +296,8 @@ static void on_connected(struct sk_connector *c, int fd, const struct sk_err *er
 	}
 }
 
-static void link_start(struct relay *r, int fd, const char *peer)
+/* Start relaying FROM's fd (adopted) to a new connection to TO. */
+static struct link *link_start(struct relay *r, int fd, const char *peer)
 {
 	struct sk_connect_opts copts = { .timeout_ms = r->ctx->timeout_ms, .family = r->ctx->family };
 	struct link *l = calloc(1, sizeof(*l));
@@ -229,9 +306,10 @@ static void link_start(struct relay *r, int fd, const char *peer)
 
 	if (!l) {
 		close_fd(fd, true);
-		return;
+		return NULL;
 	}
 	l->relay = r;
+	l->held_tail = &l->held;
 	l->from_fd = fd;
 	l->to_fd = -1;
 	l->started = sk_loop_now(r->loop);
@@ -243,8 +321,11 @@ static void link_start(struct relay *r, int fd, const char *peer)
 	r->nlinks++;
 	r->total_links++;
 	rc = sk_connector_start(r->loop, r->to, &copts, on_connected, l, &l->connector, &err);
-	if (rc < 0)
+	if (rc < 0) {
 		on_connected(NULL, rc, &err, l);
+		return NULL;
+	}
+	return l;
 }
 
 /* ---- accepting --------------------------------------------------------------------- */
@@ -259,7 +340,10 @@ static void on_backoff_over(struct sk_loop *loop, void *userdata)
 
 static void update_accepting(struct relay *r)
 {
-	bool room = !r->max_conns || r->nlinks < r->max_conns;
+	if (r->draining)
+		return;
+	/* A UDP FROM is read all along: its sessions' strays arrive there too. */
+	bool room = !r->max_conns || r->nlinks < r->max_conns || r->dgrams;
 
 	sk_loop_mod_fd(r->loop, sk_listener_fd(r->listener),
 		room && !r->backoff.paused ? SK_EV_IN : 0);
@@ -289,6 +373,153 @@ static void on_listener(struct sk_loop *loop, int fd, unsigned events, void *use
 		link_start(r, cfd, text);
 	}
 	update_accepting(r);
+}
+
+/* ---- a UDP FROM: one session per source address ------------------------------------- */
+
+static struct link *find_session(const struct relay *r, const struct sockaddr_storage *from,
+	socklen_t fromlen)
+{
+	for (struct link *l = r->links; l; l = l->next)
+		if (l->sourcelen == fromlen && memcmp(&l->source, from, fromlen) == 0)
+			return l;
+	return NULL;
+}
+
+static void hold(struct link *l, const char *data, size_t len)
+{
+	struct held *h;
+
+	if (l->held_bytes + len > SESSION_PENDING_MAX || !(h = malloc(sizeof(*h) + len))) {
+		cli_log(l->relay->ctx, 2, "%s: dropped a datagram of %zu bytes while connecting",
+			l->peer, len);
+		return;
+	}
+	h->next = NULL;
+	h->len = len;
+	memcpy(h->data, data, len);
+	*l->held_tail = h;
+	l->held_tail = &h->next;
+	l->held_bytes += len;
+}
+
+static void dispatch(struct relay *r, const struct sockaddr_storage *from, socklen_t fromlen,
+	const char *data, size_t len);
+
+/*
+ * Datagrams that reached a new session socket between its bind and its
+ * connect can be anyone's: give each to its own session.
+ */
+static void drain_session(struct relay *r, int fd)
+{
+	char *buf = malloc(DGRAM_MAX);
+
+	for (int i = 0; buf && i < DGRAM_BATCH; i++) {
+		struct sockaddr_storage from;
+		socklen_t fromlen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, DGRAM_MAX, MSG_DONTWAIT, (struct sockaddr *)&from,
+			&fromlen);
+
+		if (n < 0)
+			break;
+		dispatch(r, &from, fromlen, buf, (size_t)n);
+	}
+	free(buf);
+}
+
+static struct link *session_start(struct relay *r, const struct sockaddr_storage *from,
+	socklen_t fromlen)
+{
+	struct sk_peer peer = { .addrlen = fromlen };
+	struct sk_err err;
+	struct link *l;
+	char text[128];
+	int fd;
+
+	if (r->max_conns && r->nlinks >= r->max_conns) {
+		cli_log(r->ctx, 2, "--max-conns %lu reached: dropped a datagram", r->max_conns);
+		return NULL;
+	}
+	memcpy(&peer.addr, from, fromlen);
+	cli_peer_text(&peer, text, sizeof(text));
+	fd = sk_dgram_session(sk_listener_fd(r->listener), (const struct sockaddr *)from, fromlen,
+		&err);
+	if (fd < 0) {
+		cli_log(r->ctx, 1, "%s: %s: %s", text, err.what, err.why);
+		return NULL;
+	}
+	cli_event(r->ctx, "accepted", (struct cli_field[]){ { "peer", text, 0 } }, 1,
+		"datagrams from %s", text);
+	l = link_start(r, fd, text);
+	if (!l)
+		return NULL;
+	memcpy(&l->source, from, fromlen);
+	l->sourcelen = fromlen;
+	return l;
+}
+
+static void dispatch(struct relay *r, const struct sockaddr_storage *from, socklen_t fromlen,
+	const char *data, size_t len)
+{
+	struct link *l = find_session(r, from, fromlen);
+	bool started = false;
+
+	if (!l) {
+		l = session_start(r, from, fromlen);
+		started = l != NULL;
+	}
+	if (!l)
+		return;
+	if (l->pump)
+		send_held(l, data, len);
+	else
+		hold(l, data, len);
+	if (started)
+		drain_session(r, l->from_fd);
+}
+
+static void on_dgram_listener(struct sk_loop *loop, int fd, unsigned events, void *userdata)
+{
+	struct relay *r = userdata;
+	struct sk_dgram d[DGRAM_BATCH];
+	struct sk_err err;
+	int got;
+
+	for (int round = 0; round < 4; round++) {
+		got = sk_dgram_recv(fd, d, DGRAM_BATCH, r->dgrams, DGRAM_MAX, &err);
+		if (got == -EAGAIN)
+			return;
+		if (got < 0) {
+			cli_log(r->ctx, 1, "%s: %s", err.what, err.why);
+			return;
+		}
+		for (int i = 0; i < got; i++)
+			dispatch(r, &d[i].from, d[i].fromlen, d[i].data, d[i].len);
+	}
+}
+
+/*
+ * SIGHUP on a listening relay drains it: stop accepting (and tell the
+ * workers to do the same), let the live connections finish, then exit
+ * 128+1. SIGINT, SIGTERM or a second SIGHUP still end everything at once.
+ */
+static void on_sighup(struct sk_loop *loop, void *userdata)
+{
+	struct relay *r = userdata;
+
+	if (r->draining) {
+		sk_loop_stop(loop, 128 + SIGHUP);
+		return;
+	}
+	r->draining = true;
+	for (size_t i = 0; i < r->nworkers; i++)
+		kill(r->worker_pids[i], SIGHUP);
+	sk_loop_del_fd(loop, sk_listener_fd(r->listener));
+	sk_listener_stop(r->listener);
+	cli_event(r->ctx, "draining", (struct cli_field[]){ { "connections", NULL, (long long)r->nlinks } },
+		1, "draining: not accepting; %lu connections left", r->nlinks);
+	if (!r->nlinks)
+		sk_loop_stop(loop, 128 + SIGHUP);
 }
 
 /* exec:/sh: children of TO end on their own; reap them so none lingers as a zombie. */
@@ -355,7 +586,13 @@ static int open_listener(struct relay *r)
 	if (rc < 0)
 		return cli_fail(r->ctx, CLI_SETUP, rc, &err);
 	sk_listener_format(r->listener, r->from_text, sizeof(r->from_text));
-	if (sk_loop_add_fd(r->loop, sk_listener_fd(r->listener), SK_EV_IN, on_listener, r) < 0)
+	if (sk_listener_socktype(r->listener) == SOCK_DGRAM) {
+		r->dgrams = malloc((size_t)DGRAM_BATCH * DGRAM_MAX);
+		if (!r->dgrams)
+			return cli_fail(r->ctx, CLI_SETUP, -ENOMEM, NULL);
+	}
+	if (sk_loop_add_fd(r->loop, sk_listener_fd(r->listener), SK_EV_IN,
+		    r->dgrams ? on_dgram_listener : on_listener, r) < 0)
 		return cli_fail(r->ctx, CLI_SETUP, -ENOMEM, NULL);
 	return 0;
 }
@@ -376,7 +613,8 @@ static __attribute__((noreturn)) void run_worker(struct relay *r, struct sk_endp
 	r->from = ep;
 	status = cli_loop_open(r->ctx, &r->loop);
 	if (status == 0) {
-		cli_loop_on_sigchld(reap_children, r);
+		cli_loop_on_signal(SIGCHLD, reap_children, r);
+		cli_loop_on_signal(SIGHUP, on_sighup, r);
 		status = open_listener(r);
 	}
 	if (status == 0)
@@ -413,10 +651,11 @@ static int start_workers(struct relay *r)
 	return 0;
 }
 
-/* On our way out: the workers go too (they exit 128+N after their own cleanup). */
-static void stop_workers(struct relay *r)
+/* On our way out: the workers go too (they exit 128+N after their own
+ * cleanup); after a drain they are left to finish theirs. */
+static void stop_workers(struct relay *r, bool drained)
 {
-	for (size_t i = 0; i < r->nworkers; i++)
+	for (size_t i = 0; i < r->nworkers && !drained; i++)
 		kill(r->worker_pids[i], SIGTERM);
 	for (size_t i = 0; i < r->nworkers; i++)
 		while (waitpid(r->worker_pids[i], NULL, 0) < 0 && errno == EINTR)
@@ -453,8 +692,9 @@ static int serve_listener(struct relay *r)
 		if (status)
 			return status;
 	}
+	cli_loop_on_signal(SIGHUP, on_sighup, r);
 	status = sk_loop_run(r->loop); /* until a signal: 128+N */
-	stop_workers(r);
+	stop_workers(r, r->draining && !r->nlinks);
 	return status;
 }
 
@@ -497,22 +737,25 @@ static int relay_once(struct relay *r)
 	struct cli_stdio io_from = { -1, -1 }, io_to = { -1, -1 };
 	struct sk_pump_side from = { .rfd = -1, .wfd = -1 }, to = { .rfd = -1, .wfd = -1 };
 	struct cli_pump_result o = { .loop = r->loop };
+	struct cli_trace trace;
 	struct sk_pump_opts opts = {
 		.idle_timeout_ms = r->ctx->idle_timeout_ms,
-		.trace = r->ctx->stdio.hexdump ? cli_hexdump_trace : NULL,
+		.trace = cli_trace_wanted(r->ctx) ? cli_trace : NULL,
+		.trace_userdata = &trace,
 	};
-	struct cli_hexdump dump = { 0 };
 	struct sk_pump *pump = NULL;
 	struct sk_err err;
+	int64_t started = sk_loop_now(r->loop);
 	int status, rc;
 
-	int64_t started;
-
-	opts.trace_userdata = &dump;
-	started = sk_loop_now(r->loop);
 	status = open_side(r, r->from, r->from_text, &io_from, &from);
 	if (status == 0)
 		status = open_side(r, r->to, r->to_text, &io_to, &to);
+	/* The capture shows FROM's conversation, or TO's when FROM is stdio. */
+	if (status == 0 && from.rfd == from.wfd)
+		cli_trace_start(&trace, r->ctx, from.rfd, true, SK_PUMP_B_TO_A);
+	else if (status == 0)
+		cli_trace_start(&trace, r->ctx, to.rfd, true, SK_PUMP_A_TO_B);
 	if (status == 0) {
 		rc = sk_pump_create(r->loop, &from, &to, &opts, cli_pump_done, &o, &pump, &err);
 		if (rc < 0)
@@ -521,6 +764,7 @@ static int relay_once(struct relay *r)
 			status = sk_loop_run(r->loop);
 	}
 	if (o.done) {
+		cli_trace_end(&trace, o.status);
 		status = o.status < 0 ? cli_fail(r->ctx, CLI_TRANSFER, o.status, &o.err) : 0;
 		r->total_links = 1;
 		r->total_sent = sk_pump_bytes(pump, SK_PUMP_A_TO_B);
@@ -550,7 +794,7 @@ static bool relay_serves(const struct sk_endpoint *ep)
 	case SK_SH:
 		return true;
 	case SK_UDP:
-		return !sk_endpoint_is_listener(ep);
+		return true;
 	default:
 		return false;
 	}
@@ -599,9 +843,13 @@ static int parse_endpoints(struct relay *r, int npos, char **pos)
 	if (r->workers > 1 && (sk_endpoint_transport(r->from) != SK_TCP ||
 				      !sk_endpoint_is_listener(r->from)))
 		return cli_usage(r->ctx, "--workers needs a TCP listener as FROM (SO_REUSEPORT)");
-	if (sk_endpoint_is_listener(r->from) && sk_endpoint_socktype(r->from) == SOCK_DGRAM)
-		return cli_usage(r->ctx, "endpoint '%s': a datagram listener has no peers to accept; "
-					  "relay needs a stream listener", pos[0]);
+	if (r->workers > 1 && r->ctx->pcap_path)
+		return cli_usage(r->ctx, "--pcap cannot be shared by --workers processes");
+	if (sk_endpoint_is_listener(r->from) && sk_endpoint_socktype(r->from) == SOCK_DGRAM &&
+		sk_endpoint_transport(r->from) != SK_UDP)
+		return cli_usage(r->ctx, "endpoint '%s': a UNIX datagram listener has no peer "
+					  "addresses to tell sessions apart; relay needs a stream or UDP listener",
+			pos[0]);
 	for (int i = 0; i < 2; i++) {
 		rc = check_program(r->ctx, i ? r->to : r->from);
 		if (rc)
@@ -662,16 +910,20 @@ static int relay_run(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	r.stats = a.stats;
 	r.max_conns = a.max_conns;
-	status = cli_loop_open(ctx, &r.loop);
+	status = cli_pcap_open(ctx);
+	if (status == 0)
+		status = cli_loop_open(ctx, &r.loop);
 	if (status)
 		goto out;
-	cli_loop_on_sigchld(reap_children, &r);
+	cli_loop_on_signal(SIGCHLD, reap_children, &r);
 	status = sk_endpoint_is_listener(r.from) ? serve_listener(&r) : relay_once(&r);
 	while (r.links)
 		link_end(r.links, 0);
 	report_total(&r);
 out:
+	cli_pcap_close(ctx);
 	sk_listener_destroy(r.listener);
+	free(r.dgrams);
 	sk_loop_destroy(r.loop);
 	sk_endpoint_free(r.from);
 	sk_endpoint_free(r.to);

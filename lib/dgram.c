@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* dgram.c - datagrams in batches (recvmmsg), with kernel receive times. */
+/* dgram.c - datagrams in batches (recvmmsg), with kernel receive times, and
+ * per-peer session sockets beside a datagram listener. */
 #include "internal.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -68,4 +71,43 @@ int sk_dgram_recv(int fd, struct sk_dgram *d, size_t n, char *buf, size_t each,
 		d[i].when = receive_time(&msgs[i].msg_hdr);
 	}
 	return got;
+}
+
+/* The listener's IPV6_V6ONLY, so the session socket binds the same way. */
+static int copy_v6only(int from, int to)
+{
+	int v6only;
+	socklen_t len = sizeof(v6only);
+
+	if (getsockopt(from, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) < 0)
+		return -errno;
+	return setsockopt(to, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0 ? -errno : 0;
+}
+
+int sk_dgram_session(int listen_fd, const struct sockaddr *peer, socklen_t peerlen,
+	struct sk_err *err)
+{
+	struct sockaddr_storage local;
+	socklen_t locallen = sizeof(local);
+	int one = 1, fd, rc;
+
+	if (getsockname(listen_fd, (struct sockaddr *)&local, &locallen) < 0)
+		return sk__fail(err, -errno, "session socket for fd %d", listen_fd);
+	if (local.ss_family != AF_INET && local.ss_family != AF_INET6)
+		return sk__fail(err, -EAFNOSUPPORT, "session socket for fd %d", listen_fd);
+	fd = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sk__fail(err, -errno, "session socket for fd %d", listen_fd);
+	rc = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ? -errno : 0;
+	if (rc == 0 && local.ss_family == AF_INET6)
+		rc = copy_v6only(listen_fd, fd);
+	if (rc == 0 && bind(fd, (struct sockaddr *)&local, locallen) < 0)
+		rc = -errno;
+	if (rc == 0 && connect(fd, peer, peerlen) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		close(fd);
+		return sk__fail(err, rc, "session socket for fd %d", listen_fd);
+	}
+	return fd;
 }

@@ -307,6 +307,8 @@ static void end_dir(struct dir *d)
 	struct sk_pump *p = d->pump;
 
 	d->done = true;
+	if (p->opts.trace)
+		p->opts.trace((enum sk_pump_dir)(d - p->d), NULL, 0, p->opts.trace_userdata);
 	if (d->wkind == K_STREAM || d->wkind == K_MSG) {
 		shutdown(d->wfd, SHUT_WR);
 	} else if (d->w_owned && d->wfd >= 0) {

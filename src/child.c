@@ -273,7 +273,7 @@ int cli_children_create(const struct cli_ctx *ctx, const struct cli_exec *exec,
 	cs->ctx = ctx;
 	cs->on_exit = on_exit;
 	cs->userdata = userdata;
-	cli_loop_on_sigchld(on_sigchld, cs);
+	cli_loop_on_signal(SIGCHLD, on_sigchld, cs);
 	*out = cs;
 	return 0;
 }
@@ -284,7 +284,7 @@ void cli_children_destroy(struct cli_children *cs)
 
 	if (!cs)
 		return;
-	cli_loop_on_sigchld(NULL, NULL);
+	cli_loop_on_signal(SIGCHLD, NULL, NULL);
 	/* Children still running are left alone: they hold their own connections. */
 	for (struct child *c = cs->live; c; c = next) {
 		next = c->next;

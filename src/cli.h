@@ -46,6 +46,8 @@ struct cli_ctx {
 	int timeout_ms;      /* -w; 0: none */
 	int idle_timeout_ms; /* -i; 0: none */
 	struct cli_stdio_opts stdio; /* connect and listen only (cli_stdio_opt) */
+	const char *pcap_path; /* --pcap FILE */
+	struct sk_pcap *pcap;  /* open while the command runs (cli_pcap_open) */
 };
 
 /* Called for each command-specific option; returns 0 or an exit status. */
@@ -106,11 +108,12 @@ void cli_json_string(FILE *out, const char *s);
 
 /* stdio.c */
 /* An event loop that stops with 128+N on SIGINT, SIGTERM or SIGHUP, and hands
- * SIGCHLD to the handler set with cli_loop_on_sigchld. */
+ * SIGCHLD (and SIGHUP, when asked) to the handlers set with cli_loop_on_signal. */
 int cli_loop_open(const struct cli_ctx *ctx, struct sk_loop **loop);
-typedef void (*cli_sigchld_fn)(struct sk_loop *loop, void *userdata);
-/* Route SIGCHLD to fn (NULL: drop it); one handler for the process. */
-void cli_loop_on_sigchld(cli_sigchld_fn fn, void *userdata);
+typedef void (*cli_signal_fn)(struct sk_loop *loop, void *userdata);
+/* Route SIGCHLD or SIGHUP to fn (NULL: SIGCHLD dropped, SIGHUP stops the
+ * loop); one handler per signal for the process. */
+void cli_loop_on_signal(int signo, cli_signal_fn fn, void *userdata);
 /* Private non-blocking copies of stdin and stdout (see sk_fd_private). */
 struct cli_stdio {
 	int in, out;
@@ -119,10 +122,11 @@ int cli_stdio_open(const struct cli_ctx *ctx, struct cli_stdio *io);
 void cli_stdio_close(struct cli_stdio *io);
 /*
  * Move bytes between stdio and a connected socket until both directions
- * are done, a failure, or a signal; returns the exit status. Borrows sock.
+ * are done, a failure, or a signal; returns the exit status. Borrows sock;
+ * local_is_client (we connected rather than accepted) is for --pcap.
  */
 int cli_pump_stdio(const struct cli_ctx *ctx, struct sk_loop *loop, int sock, const char *name,
-	int socktype);
+	int socktype, bool local_is_client);
 /* Option ids of the rows --crlf, --hexdump and --interactive (connect and listen). */
 enum { CLI_O_CRLF = 400, CLI_O_HEXDUMP, CLI_O_INTERACTIVE };
 /* Handle one of them into ctx->stdio; 0, or -1 when id is not one. */
@@ -152,13 +156,40 @@ struct cli_hexdump {
 /* An sk_pump_trace_cb; userdata is a struct cli_hexdump. */
 void cli_hexdump_trace(enum sk_pump_dir dir, const void *data, size_t len, void *userdata);
 
+/* trace.c: --hexdump and --pcap watch a conversation without changing it. */
+enum { CLI_O_PCAP = 420 };
+/* --pcap FILE: remember the path (exit status on a bad one, else 0). */
+int cli_pcap_opt(struct cli_ctx *ctx, const char *path);
+/* Create the capture file (mode 0600) when --pcap was given; 0 or an exit status. */
+int cli_pcap_open(struct cli_ctx *ctx);
+/* Close it; a write failure on the way is reported on stderr. */
+void cli_pcap_close(struct cli_ctx *ctx);
+/* --hexdump or --pcap: a pump needs a trace (which turns splice off). */
+bool cli_trace_wanted(const struct cli_ctx *ctx);
+struct cli_trace {
+	struct cli_hexdump dump;
+	bool hexdump;
+	struct sk_pcap *pcap; /* borrowed from the context; NULL: no capture */
+	struct sk_pcap_flow flow;
+	bool local_is_client;      /* we connected (else we accepted) */
+	enum sk_pump_dir outgoing; /* the pump direction that writes into the socket */
+};
+/* Watch the conversation on sock: local_is_client says who is the client
+ * in the capture, outgoing which pump direction sends on sock. */
+void cli_trace_start(struct cli_trace *t, const struct cli_ctx *ctx, int sock, bool local_is_client,
+	enum sk_pump_dir outgoing);
+/* An sk_pump_trace_cb; userdata is a struct cli_trace. */
+void cli_trace(enum sk_pump_dir dir, const void *data, size_t len, void *userdata);
+/* How the conversation ended (a pump status): a reset is captured as one. */
+void cli_trace_end(struct cli_trace *t, int status);
+
 /* term.c: the interactive terminal (readline when built with it). */
 /* --interactive, or stdin and stdout both terminals. */
 bool cli_term_wanted(const struct cli_ctx *ctx);
 /* Lines typed go to sock (borrowed), its data is printed above the prompt,
  * until both are done, a failure, or a signal; returns the exit status. */
 int cli_term_run(const struct cli_ctx *ctx, struct sk_loop *loop, int sock, const char *name,
-	int socktype);
+	int socktype, bool local_is_client);
 
 /* endpoint_args.c: the endpoint shorthands connect and listen share. */
 enum { CLI_O_ABSTRACT = 300, CLI_O_EXPLAIN, CLI_O_TLS }; /* with 'u' and 'U' */

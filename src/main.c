@@ -51,6 +51,10 @@ int main(int argc, char **argv)
 	}
 	/* Writes pass MSG_NOSIGNAL too; a closed pipe is an error we report, not a death. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Each stderr line in one write(2): --workers processes and children share
+	 * the file, and an unbuffered fprintf would interleave their lines. */
+	static char errbuf[4096];
+	setvbuf(stderr, errbuf, _IOLBF, sizeof(errbuf));
 
 	if (argc < 2) {
 		usage(stderr);

@@ -9,26 +9,40 @@
 /* Quiet period after our input ends on a datagram flow, which has no EOF. */
 #define DGRAM_LINGER_MS 1000
 
-/* Where SIGCHLD goes (src/child.c); without a handler it is only drained. */
-static struct {
-	cli_sigchld_fn fn;
+/* Where SIGCHLD and SIGHUP go when a command asks. Without a handler,
+ * SIGCHLD is only drained and SIGHUP ends the loop like SIGTERM. */
+static struct route {
+	int signo;
+	cli_signal_fn fn;
 	void *userdata;
-} sigchld;
+} routes[] = { { SIGCHLD, NULL, NULL }, { SIGHUP, NULL, NULL } };
 
-void cli_loop_on_sigchld(cli_sigchld_fn fn, void *userdata)
+static struct route *route_of(int signo)
 {
-	sigchld.fn = fn;
-	sigchld.userdata = userdata;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (routes[i].signo == signo)
+			return &routes[i];
+	return NULL;
+}
+
+void cli_loop_on_signal(int signo, cli_signal_fn fn, void *userdata)
+{
+	struct route *r = route_of(signo);
+
+	if (r) {
+		r->fn = fn;
+		r->userdata = userdata;
+	}
 }
 
 static void on_signal(struct sk_loop *loop, int signo, void *userdata)
 {
-	if (signo == SIGCHLD) {
-		if (sigchld.fn)
-			sigchld.fn(loop, sigchld.userdata);
-		return;
-	}
-	sk_loop_stop(loop, 128 + signo);
+	struct route *r = route_of(signo);
+
+	if (r && r->fn)
+		r->fn(loop, r->userdata);
+	else if (signo != SIGCHLD)
+		sk_loop_stop(loop, 128 + signo);
 }
 
 int cli_loop_open(const struct cli_ctx *ctx, struct sk_loop **loop)
@@ -97,19 +111,19 @@ void cli_pump_done(struct sk_pump *pump, int status, const struct sk_err *err, v
 }
 
 int cli_pump_stdio(const struct cli_ctx *ctx, struct sk_loop *loop, int sock, const char *name,
-	int socktype)
+	int socktype, bool local_is_client)
 {
 	struct cli_stdio io;
 	struct cli_pump_result result = { .loop = loop };
 	struct sk_pump_side local = { .owns_wfd = true, .name = "stdio" };
 	struct sk_pump_side remote = { .rfd = sock, .wfd = sock, .name = name };
-	struct cli_hexdump dump = { 0 };
+	struct cli_trace trace;
 	struct sk_pump_opts opts = {
 		.idle_timeout_ms = ctx->idle_timeout_ms,
 		.dgram_linger_ms = socktype == SOCK_DGRAM ? DGRAM_LINGER_MS : 0,
 		/* A trace turns splice off, so only when asked for. */
-		.trace = ctx->stdio.hexdump ? cli_hexdump_trace : NULL,
-		.trace_userdata = &dump,
+		.trace = cli_trace_wanted(ctx) ? cli_trace : NULL,
+		.trace_userdata = &trace,
 	};
 	struct cli_crlf *crlf = NULL;
 	struct sk_pump *pump;
@@ -117,7 +131,8 @@ int cli_pump_stdio(const struct cli_ctx *ctx, struct sk_loop *loop, int sock, co
 	int rc;
 
 	if (cli_term_wanted(ctx))
-		return cli_term_run(ctx, loop, sock, name, socktype);
+		return cli_term_run(ctx, loop, sock, name, socktype, local_is_client);
+	cli_trace_start(&trace, ctx, sock, local_is_client, SK_PUMP_A_TO_B);
 	rc = cli_stdio_open(ctx, &io);
 	if (rc)
 		return rc;
@@ -142,6 +157,7 @@ int cli_pump_stdio(const struct cli_ctx *ctx, struct sk_loop *loop, int sock, co
 	cli_stdio_close(&io);
 	if (!result.done)
 		return rc; /* a signal: 128+N */
+	cli_trace_end(&trace, result.status);
 	if (result.status < 0)
 		return cli_fail(ctx, CLI_TRANSFER, result.status, &result.err);
 	return 0;
@@ -174,6 +190,8 @@ int cli_stdio_opts_unsupported(const struct cli_ctx *ctx, const char *what)
 		opt = "--hexdump";
 	else if (ctx->stdio.interactive)
 		opt = "--interactive";
+	else if (ctx->pcap_path)
+		opt = "--pcap";
 	if (!opt)
 		return 0;
 	return cli_usage(ctx, "%s is not supported with %s yet", opt, what);

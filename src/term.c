@@ -69,7 +69,7 @@ struct term {
 	size_t nheld;
 	int flush_timer, idle_timer;
 	int64_t last_activity;
-	struct cli_hexdump dump;
+	struct cli_trace trace;
 	/* the plain mode: the line being read */
 	char *line;
 	size_t line_len;
@@ -298,8 +298,7 @@ static void sock_read(struct term *t)
 	}
 	t->last_activity = sk_loop_now(t->loop);
 	prompt_hide(t);
-	if (t->ctx->stdio.hexdump)
-		cli_hexdump_trace(SK_PUMP_B_TO_A, buf, (size_t)n, &t->dump);
+	cli_trace(SK_PUMP_B_TO_A, buf, (size_t)n, &t->trace);
 	take_bytes(t, buf, (size_t)n, false);
 	/* A datagram is a message: it ends its line. */
 	print_text(t, t->socktype == SOCK_DGRAM);
@@ -340,10 +339,9 @@ static void send_queued(struct term *t)
 				"send to");
 			return;
 		}
-		if (t->ctx->stdio.hexdump) {
+		if (cli_trace_wanted(t->ctx)) {
 			prompt_hide(t);
-			cli_hexdump_trace(SK_PUMP_A_TO_B, t->sendq + t->send_head, (size_t)n,
-				&t->dump);
+			cli_trace(SK_PUMP_A_TO_B, t->sendq + t->send_head, (size_t)n, &t->trace);
 			prompt_show(t);
 		}
 		t->send_head += (size_t)n;
@@ -769,7 +767,7 @@ static void term_teardown(struct term *t)
 }
 
 int cli_term_run(const struct cli_ctx *ctx, struct sk_loop *loop, int sock, const char *name,
-	int socktype)
+	int socktype, bool local_is_client)
 {
 	struct term t = {
 		.ctx = ctx,
@@ -780,6 +778,7 @@ int cli_term_run(const struct cli_ctx *ctx, struct sk_loop *loop, int sock, cons
 	};
 	int rc;
 
+	cli_trace_start(&t.trace, ctx, sock, local_is_client, SK_PUMP_A_TO_B);
 	active = &t;
 	rc = term_setup(&t);
 	if (rc < 0) {

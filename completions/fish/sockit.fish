@@ -20,6 +20,7 @@ function __sockit_endpoint --argument-names cmd
         case '*'
             if test "$cmd" = relay-from
                 printf '%s\tTCP server\n' tcp-listen: tcp4-listen: tcp6-listen:
+                printf '%s\tUDP sessions\n' udp-listen: udp4-listen: udp6-listen:
                 printf '%s\tUNIX server\n' unix-listen: unix-seqpacket-listen:
                 printf '%s\tabstract server\n' abstract-listen: abstract-seqpacket-listen:
                 printf '%s\tAF_VSOCK server\n' vsock-listen:
@@ -102,6 +103,7 @@ complete -c sockit -n '__fish_seen_subcommand_from connect' -s e -l exec -x -a '
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l explain -d 'print the parsed endpoint and the socket calls; create nothing'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l hexdump -d 'log the traffic both ways on stderr as a hex dump'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l interactive -d 'line-editing terminal even when stdin/stdout are not TTYs'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l pcap -r -F -d 'write the traffic to FILE as a pcapng capture'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l sh -x -d 'run COMMAND with /bin/sh -c on the connection'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -s s -l source -x -a '(__fish_print_hostnames)' -d 'send from local address ADDR'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -s p -l source-port -x -d 'send from local port PORT'
@@ -123,6 +125,7 @@ complete -c sockit -n '__fish_seen_subcommand_from listen' -l hexdump -d 'log th
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l interactive -d 'line-editing terminal even when stdin/stdout are not TTYs'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -s k -l keep-open -d 'keep accepting: stdin to every client, every client to stdout'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l max-conns -x -d 'with -k, at most N clients at once'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l pcap -r -F -d 'write the traffic to FILE as a pcapng capture (one peer)'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -s p -l port -x -d 'the port to listen on (as in nc -l -p PORT)'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l sh -x -d 'run COMMAND with /bin/sh -c for each connection'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l systemd -d 'serve the socket systemd passed (socket activation)'
@@ -136,6 +139,7 @@ complete -c sockit -n '__fish_seen_subcommand_from listen' -a '(__sockit_endpoin
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l explain -d 'print both endpoints and the socket calls; create nothing'
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l hexdump -d "log every connection's traffic on stderr as a hex dump"
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l max-conns -x -d 'relay at most N connections at once'
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l pcap -r -F -d "write every connection's traffic to FILE as a pcapng capture"
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l stats -d 'a line per connection at close and a total at exit'
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l workers -x -d 'N processes share a TCP port (SO_REUSEPORT), a loop each'
 complete -c sockit -n '__fish_seen_subcommand_from relay; and __sockit_relay_endpoint_is 0' -a '(__sockit_endpoint relay-from)'

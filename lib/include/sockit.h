@@ -269,6 +269,53 @@ SK_API int sk_dgram_timestamps(int fd, struct sk_err *err);
 SK_API int sk_dgram_recv(int fd, struct sk_dgram *d, size_t n, char *buf, size_t each,
 	struct sk_err *err);
 
+/*
+ * A socket of its own for one peer of a UDP listener (borrowed): bound to the
+ * listener's address with SO_REUSEADDR (the listener must have it too, as
+ * listeners do by default) and connected to peer, so the kernel delivers
+ * that peer's later datagrams to it and its replies leave from the
+ * listener's address. Datagrams from other peers that arrived between bind
+ * and connect may sit in its queue: read them with recvfrom and treat them
+ * as the listener's. Returns the non-blocking fd or a negative code.
+ */
+SK_API int sk_dgram_session(int listen_fd, const struct sockaddr *peer, socklen_t peerlen,
+	struct sk_err *err);
+
+/* ---- captures (--pcap) ------------------------------------------------------ */
+
+struct sk_pcap; /* opaque: a pcapng file being written */
+
+/*
+ * One conversation in a capture: the bytes a socket carried, written as
+ * made-up IPv4/IPv6 TCP or UDP packets between the real addresses (UNIX and
+ * other non-IP sockets get stand-ins on 127.0.0.1/127.0.0.2). Fields are the
+ * writer's; set them with sk_pcap_flow_init only.
+ */
+struct sk_pcap_flow {
+	struct sockaddr_storage addr[2]; /* [0] the client, [1] the server */
+	uint32_t seq[2];
+	bool datagrams, started, ended[2];
+};
+
+/* Start a pcapng capture on fd (adopted; closed by destroy): writes the
+ * section and interface headers (raw IP, nanosecond timestamps). */
+SK_API int sk_pcap_create(int fd, struct sk_pcap **out, struct sk_err *err);
+SK_API void sk_pcap_destroy(struct sk_pcap *pc);
+/* The first write failure (-errno) since create, else 0; writes stop after one. */
+SK_API int sk_pcap_error(const struct sk_pcap *pc);
+/* A conversation between client and server; socktype SOCK_DGRAM makes UDP
+ * packets, anything else TCP (with a made-up handshake before the first). */
+SK_API void sk_pcap_flow_init(struct sk_pcap *pc, struct sk_pcap_flow *f,
+	const struct sockaddr *client, socklen_t clientlen, const struct sockaddr *server,
+	socklen_t serverlen, int socktype);
+/* Bytes one side sent (a datagram, or stream bytes cut into packets); when
+ * NULL: now. Returns sk_pcap_error(). */
+SK_API int sk_pcap_data(struct sk_pcap *pc, struct sk_pcap_flow *f, bool from_server,
+	const void *data, size_t len, const struct timespec *when);
+/* One side finished: a FIN, or with reset an RST (TCP flows only). */
+SK_API int sk_pcap_end(struct sk_pcap *pc, struct sk_pcap_flow *f, bool from_server, bool reset,
+	const struct timespec *when);
+
 /* ---- address lists (--allow/--deny) ---------------------------------------- */
 
 struct sk_acl; /* opaque: ordered allow/deny rules over IPv4/IPv6 blocks */
@@ -386,7 +433,8 @@ struct sk_pump; /* opaque */
  * pump may be destroyed inside the callback. */
 typedef void (*sk_pump_done_cb)(struct sk_pump *pump, int status, const struct sk_err *err,
 	void *userdata);
-/* Traffic observer (hexdump, pcap): data that just moved, never altered. */
+/* Traffic observer (hexdump, pcap): data that just moved, never altered;
+ * data NULL with len 0 once that direction reached its end (EOF). */
 typedef void (*sk_pump_trace_cb)(enum sk_pump_dir dir, const void *data, size_t len,
 	void *userdata);
 

@@ -571,19 +571,9 @@ HELLO"
 }
 
 @test "udp-listen -> udp: two clients get their own flows and only their own replies" {
-	local st
 	rp_bg uecho udp-echo
-	bg_run relay -- "$SOCKIT" relay -v udp-listen:127.0.0.1:0 "udp:127.0.0.1:$SPORT"
-	RPID=$BG_PID
-	if ! wait_line "$T/relay.err" '^listening on ' 5 "$RPID"; then
-		if ! alive "$RPID"; then
-			wait "$RPID" && st=0 || st=$?
-			((st == 2)) && skip "udp-listen FROM not implemented yet: $(cat "$T/relay.err")"
-		fi
-		cat "$T/relay.err"
-		return 1
-	fi
-	RPORT=$(sed -n 's/^listening on .*://p' "$T/relay.err")
+	relay_bg udp-listen:127.0.0.1:0 "udp:127.0.0.1:$SPORT"
+	assert_regex "$REP" '^udp-listen:127\.0\.0\.1:[0-9]+$'
 	run -0 timeout 20 "$PY" - "$RPORT" <<-'EOF'
 		import socket, sys
 		port = int(sys.argv[1])
@@ -594,11 +584,89 @@ HELLO"
 		for i in range(10):
 		    a.sendto(b"A%d" % i, ("127.0.0.1", port))
 		    b.sendto(b"B%d" % i, ("127.0.0.1", port))
-		    assert a.recv(100) == b"A%d" % i
-		    assert b.recv(100) == b"B%d" % i
+		    got_a, src_a = a.recvfrom(100)
+		    got_b, src_b = b.recvfrom(100)
+		    assert got_a == b"A%d" % i, got_a
+		    assert got_b == b"B%d" % i, got_b
+		    # replies leave from the address the clients sent to
+		    assert src_a == ("127.0.0.1", port) and src_b == src_a, (src_a, src_b)
 		print("kept apart")
 	EOF
 	assert_output "kept apart"
+}
+
+# udp_client PORT COUNT SIZE: send COUNT datagrams of SIZE random bytes one by one, each
+# awaiting its echo; prints "sha256-sent sha256-received".
+udp_client() {
+	timeout 30 "$PY" - "$@" <<-'EOF'
+		import hashlib, os, socket, sys
+		port, count, size = map(int, sys.argv[1:4])
+		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		s.settimeout(5)
+		s.connect(("127.0.0.1", port))
+		sent, got = hashlib.sha256(), hashlib.sha256()
+		for i in range(count):
+		    d = os.urandom(size)
+		    sent.update(d)
+		    s.send(d)
+		    got.update(s.recv(1 << 16))
+		print(sent.hexdigest(), got.hexdigest())
+	EOF
+}
+
+@test "udp-listen -> udp: 300 datagrams of up to 60000 bytes come back intact" {
+	local out a b
+	rp_bg uecho udp-echo
+	relay_bg udp-listen:127.0.0.1:0 "udp:127.0.0.1:$SPORT"
+	out=$(udp_client "$RPORT" 200 1200) && read -r a b <<<"$out"
+	[[ -n $a && $a == "$b" ]]
+	out=$(udp_client "$RPORT" 100 60000) && read -r a b <<<"$out"
+	[[ -n $a && $a == "$b" ]]
+}
+
+@test "udp-listen -> tcp: each source's datagrams become one TCP stream, replies come back" {
+	local out a b
+	listen_bg -k --exec cat 127.0.0.1 0
+	relay_bg udp-listen:127.0.0.1:0 "tcp:127.0.0.1:$LPORT"
+	out=$(udp_client "$RPORT" 100 1000) && read -r a b <<<"$out"
+	[[ -n $a && $a == "$b" ]]
+}
+
+@test "udp-listen: a session ends after -i without datagrams (--stats says idle), the next starts anew" {
+	local out a b
+	rp_bg uecho udp-echo
+	relay_bg --name relay udp-listen:127.0.0.1:0 "udp:127.0.0.1:$SPORT" -i 0.5 --stats
+	out=$(udp_client "$RPORT" 3 100) && read -r a b <<<"$out"
+	[[ -n $a && $a == "$b" ]]
+	wait_line "$T/relay.err" '^closed .*sent 300 received 300 .*\(idle\)$' 5 "$RPID"
+	out=$(udp_client "$RPORT" 2 100) && read -r a b <<<"$out"
+	[[ -n $a && $a == "$b" ]]
+	wait_line "$T/relay.err" '^closed .*sent 200 received 200 .*\(idle\)$' 5 "$RPID"
+}
+
+@test "udp-listen --max-conns 1: a second source gets nothing while the first is served" {
+	rp_bg uecho udp-echo
+	relay_bg udp-listen:127.0.0.1:0 "udp:127.0.0.1:$SPORT" --max-conns 1
+	run -0 timeout 20 "$PY" - "$RPORT" <<-'EOF'
+		import socket, sys
+		port = int(sys.argv[1])
+		a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		a.settimeout(5)
+		b.settimeout(1)
+		a.sendto(b"first", ("127.0.0.1", port))
+		assert a.recv(100) == b"first"
+		b.sendto(b"second", ("127.0.0.1", port))
+		try:
+		    b.recv(100)
+		    sys.exit("the second source was served")
+		except socket.timeout:
+		    pass
+		a.sendto(b"again", ("127.0.0.1", port))
+		assert a.recv(100) == b"again"
+		print("one session")
+	EOF
+	assert_output "one session"
 }
 
 # ---- memory bound against a stalled server ----------------------------------------------------------
@@ -684,10 +752,10 @@ HELLO"
 	[[ ! -e $T/s ]]
 }
 
-@test "a datagram listener as FROM (nothing to accept) is exit 2, nothing bound" {
+@test "a UNIX datagram listener as FROM is exit 2, nothing bound" {
 	local name=sockit-relay-$$-$RANDOM
-	# Served like udp-listen later, perhaps; until then refused before anything is created
-	# (accept(2) on a datagram socket fails, and the loop must not spin on it).
+	# Its peers are often unnamed, so sessions could not be told apart: refused before
+	# anything is created.
 	run -2 --separate-stderr timeout 5 "$SOCKIT" relay "unix-dgram-listen:$T/d" tcp:127.0.0.1:9
 	assert_regex "$stderr" "^sockit: relay: .*unix-dgram-listen"
 	[[ ! -e $T/d ]]
@@ -791,6 +859,42 @@ print("%s after %.3f s" % (how, time.monotonic() - t), flush=True)
 	wait_exit "$RPID" 1
 	assert_equal "$WSTATUS" 130
 	port_free "$RPORT"
+}
+
+@test "SIGHUP drains: no new peers, the live connection goes on, then exit 129" {
+	rp_bg echo echo
+	relay_bg --name relay tcp-listen:127.0.0.1:0 "tcp:127.0.0.1:$SPORT" --stats
+	hold_fifo "$T/in" 8
+	bg_run c1 --in "$T/in" -- "$SOCKIT" connect 127.0.0.1 "$RPORT"
+	local cpid=$BG_PID
+	echo one >&8
+	wait_line "$T/c1.out" '^one$' 5 "$cpid"
+	kill -HUP "$RPID"
+	wait_line "$T/relay.err" '^draining: not accepting; 1 connections left$' 5 "$RPID"
+	run -4 --separate-stderr timeout 5 "$SOCKIT" connect 127.0.0.1 "$RPORT" </dev/null
+	assert_equal "$stderr" "sockit: connect: connect to tcp:127.0.0.1:$RPORT: Connection refused"
+	alive "$RPID"
+	echo two >&8
+	wait_line "$T/c1.out" '^two$' 5 "$cpid"
+	release_fifo 8
+	wait_exit "$cpid" 5
+	assert_equal "$WSTATUS" 0
+	wait_exit "$RPID" 5
+	assert_equal "$WSTATUS" 129
+	grep -E '^closed 127\.0\.0\.1:[0-9]+ -> .*: sent 8 received 8 .*\(eof\)$' "$T/relay.err"
+}
+
+@test "SIGHUP then SIGTERM: the drain is cut short, exit 143" {
+	rp_bg echo echo
+	relay_bg tcp-listen:127.0.0.1:0 "tcp:127.0.0.1:$SPORT"
+	hold_fifo "$T/in" 8
+	bg_run c1 --in "$T/in" -- "$SOCKIT" connect 127.0.0.1 "$RPORT"
+	wait_until 5 eval '(( $(established "$SPORT") == 1 ))'
+	kill -HUP "$RPID"
+	wait_line "$T/relay.err" '^draining: ' 5 "$RPID"
+	kill -TERM "$RPID"
+	wait_exit "$RPID" 1
+	assert_equal "$WSTATUS" 143
 }
 
 # ---- exit status of a single relay -------------------------------------------------------------------

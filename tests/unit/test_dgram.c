@@ -1,23 +1,79 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* test_dgram.c - batched receive keeps boundaries, senders and kernel times. */
+/* test_dgram.c - batched receive keeps boundaries, senders and kernel times;
+ * a session socket takes its peer's datagrams from the listener. */
 #include "internal.h"
 #include "tap.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
-static int udp_bound(struct sockaddr_in *sin)
+static int udp_bound_reuse(struct sockaddr_in *sin, int reuse)
 {
 	socklen_t len = sizeof(*sin);
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof(reuse));
 	*sin = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	bind(fd, (struct sockaddr *)sin, sizeof(*sin));
 	getsockname(fd, (struct sockaddr *)sin, &len);
 	return fd;
+}
+
+static int udp_bound(struct sockaddr_in *sin)
+{
+	return udp_bound_reuse(sin, 0);
+}
+
+/* What fd has waiting, without blocking: its length, or -1. */
+static ssize_t waiting(int fd, char *buf, size_t len, struct sockaddr_in *from)
+{
+	socklen_t fromlen = sizeof(*from);
+
+	return recvfrom(fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)from, &fromlen);
+}
+
+static void test_session(void)
+{
+	struct sockaddr_in l_addr, a_addr, b_addr, from;
+	int l = udp_bound_reuse(&l_addr, 1), a = udp_bound(&a_addr), b = udp_bound(&b_addr);
+	int plain, sess, fds[2];
+	struct sk_err err;
+	char buf[64];
+
+	sess = sk_dgram_session(l, (struct sockaddr *)&a_addr, sizeof(a_addr), &err);
+	ok(sess >= 0, "session socket for peer A (%s)", err.why);
+	sendto(a, "from a", 6, 0, (struct sockaddr *)&l_addr, sizeof(l_addr));
+	sendto(b, "from b", 6, 0, (struct sockaddr *)&l_addr, sizeof(l_addr));
+	usleep(10000);
+	is_int(waiting(sess, buf, sizeof(buf), &from), 6, "A's datagram reaches A's session");
+	is_int(from.sin_port, a_addr.sin_port, "... from A");
+	is_int(waiting(sess, buf, sizeof(buf), &from), -1, "B's does not");
+	is_int(waiting(l, buf, sizeof(buf), &from), 6, "B's reaches the listener");
+	is_int(from.sin_port, b_addr.sin_port, "... from B");
+	is_int(send(sess, "reply", 5, 0), 5, "the session replies");
+	usleep(10000);
+	is_int(waiting(a, buf, sizeof(buf), &from), 5, "A gets the reply");
+	is_int(from.sin_port, l_addr.sin_port, "... from the listener's address");
+	ok(fcntl(sess, F_GETFD) & FD_CLOEXEC, "close-on-exec");
+	ok(fcntl(sess, F_GETFL) & O_NONBLOCK, "non-blocking");
+	close(sess);
+
+	plain = udp_bound(&l_addr);
+	is_int(sk_dgram_session(plain, (struct sockaddr *)&a_addr, sizeof(a_addr), &err),
+		-EADDRINUSE, "a listener without SO_REUSEADDR: -EADDRINUSE");
+	socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fds);
+	is_int(sk_dgram_session(fds[0], (struct sockaddr *)&a_addr, sizeof(a_addr), &err),
+		-EAFNOSUPPORT, "a UNIX datagram socket: -EAFNOSUPPORT");
+	close(fds[0]);
+	close(fds[1]);
+	close(plain);
+	close(l);
+	close(a);
+	close(b);
 }
 
 int main(void)
@@ -59,5 +115,6 @@ int main(void)
 	ok(d[0].truncated, "a datagram longer than its slot says so");
 	close(rx);
 	close(tx);
+	test_session();
 	return tap_done();
 }

@@ -110,7 +110,8 @@ static int list_from(const struct addrinfo *res, bool by_address, struct sk_addr
 	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next)
 		n++;
 	l->items = calloc(n ? n : 1, sizeof(*l->items));
-	if (!l->items || (res && res->ai_canonname && !(l->canonical = strdup(res->ai_canonname)))) {
+	if (!l->items ||
+		(res && res->ai_canonname && !(l->canonical = strdup(res->ai_canonname)))) {
 		sk_addrinfo_list_free(l);
 		return -ENOMEM;
 	}
@@ -184,8 +185,8 @@ int sk_reverse(const struct sockaddr *sa, socklen_t salen, unsigned flags, char 
 		hostlen = NI_MAXHOST; /* getnameinfo takes socklen_t sizes */
 	if (servlen > NI_MAXSERV)
 		servlen = NI_MAXSERV;
-	rc = getnameinfo(sa, salen, host, (socklen_t)hostlen, serv, serv ? (socklen_t)servlen : 0,
-		niflags);
+	rc = getnameinfo(
+		sa, salen, host, (socklen_t)hostlen, serv, serv ? (socklen_t)servlen : 0, niflags);
 	if (rc == 0)
 		return 0;
 	saved_errno = errno;
@@ -262,7 +263,8 @@ static struct sk_iface *iface_get(struct sk_iface_list *l, const struct ifaddrs 
 static int add_addr(struct sk_iface *it, const struct ifaddrs *ifa)
 {
 	int family = ifa->ifa_addr->sa_family;
-	socklen_t len = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	socklen_t len =
+		family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 	struct sk_iface_addr *a;
 
 	if (grow((void **)&it->addrs, it->naddrs, sizeof(*it->addrs)) < 0)

@@ -73,7 +73,9 @@ static void test_hints(void)
 	is_int(h.ai_flags, 0, "defaults: no flags");
 	is_int(h.ai_family, AF_UNSPEC, "  any family");
 	is_int(h.ai_socktype, 0, "  any type");
-	o = (struct sk_resolve_opts){ .family = AF_INET6, .socktype = SOCK_DGRAM, .canonical = true };
+	o = (struct sk_resolve_opts){
+		.family = AF_INET6, .socktype = SOCK_DGRAM, .canonical = true
+	};
 	sk__resolve_hints(&o, &h);
 	is_int(h.ai_flags, AI_CANONNAME, "canonical: AI_CANONNAME");
 	is_int(h.ai_family, AF_INET6, "  family");
@@ -90,7 +92,9 @@ static struct sk_addrinfo answer(const char *addr, unsigned port, int socktype)
 
 	sk__addr_parse_numeric(addr, port, &a.addr, &a.addrlen);
 	a.family = a.addr.ss_family;
-	a.protocol = socktype == SOCK_STREAM ? IPPROTO_TCP : socktype == SOCK_DGRAM ? IPPROTO_UDP : 0;
+	a.protocol = socktype == SOCK_STREAM  ? IPPROTO_TCP
+		     : socktype == SOCK_DGRAM ? IPPROTO_UDP
+					      : 0;
 	return a;
 }
 
@@ -110,7 +114,8 @@ static void test_dedup(void)
 	is_int(n, 5, "exact repeats dropped");
 	is_int(items[0].socktype, SOCK_STREAM, "  order kept: first");
 	is_int(items[1].socktype, SOCK_DGRAM, "  order kept: second");
-	is_int(sk_addr_port((struct sockaddr *)&items[4].addr), 80, "  another port is another answer");
+	is_int(sk_addr_port((struct sockaddr *)&items[4].addr), 80,
+		"  another port is another answer");
 	n = sk__addrinfo_dedup(items, n, true);
 	is_int(n, 4, "by address: one per address and port");
 	is_int(items[1].addr.ss_family, AF_INET, "  10.0.0.2 second");
@@ -142,11 +147,13 @@ static void test_numeric(void)
 	is_int(err.detail, EAI_NONAME, "  EAI_NONAME");
 	is_str(err.what, "localhost", "  names the name");
 	is_str(err.why, gai_strerror(EAI_NONAME), "  the resolver's text");
-	is_int(sk_resolve("a..b", NULL, NULL, &l, &err), SK_EUSAGE, "a bad name is never looked up");
+	is_int(sk_resolve("a..b", NULL, NULL, &l, &err), SK_EUSAGE,
+		"a bad name is never looked up");
 	o = (struct sk_resolve_opts){ .family = AF_INET, .numeric = true };
 	is_int(sk_resolve("::1", NULL, &o, &l, &err), SK_ERESOLVE, "-4 with an IPv6 literal");
 	o = (struct sk_resolve_opts){ .numeric = true, .socktype = SOCK_STREAM };
-	is_int(sk_resolve("::1", "no-such-service-x", &o, &l, &err), SK_ERESOLVE, "unknown service");
+	is_int(sk_resolve("::1", "no-such-service-x", &o, &l, &err), SK_ERESOLVE,
+		"unknown service");
 	is_str(err.what, "service no-such-service-x", "  names the service");
 	o = (struct sk_resolve_opts){ .passive = true, .socktype = SOCK_STREAM, .family = AF_INET };
 	is_int(sk_resolve(NULL, "8080", &o, &l, &err), 0, "passive, no name: the wildcard");

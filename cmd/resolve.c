@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum {
 	O_ADDRCONFIG = 256,
@@ -254,24 +255,15 @@ static void print_answers(const struct cli_ctx *ctx, const struct resolve_args *
 		print_plain(a, batch ? name : NULL, l);
 }
 
-static int resolve_one(
-	struct cli_ctx *ctx, const struct resolve_args *a, const char *name, const char *service)
-{
-	struct sk_addrinfo_list *l = NULL;
-	struct sk_err err;
-	int rc;
+/* ---- lookups on a pool of threads -------------------------------------------- */
 
-	/* '*' is no name: the wildcard with --passive, loopback without. */
-	rc = sk_resolve(strcmp(name, "*") == 0 && service ? NULL : name, service, &a->ro, &l, &err);
-	if (rc < 0)
-		return cli_fail(ctx, CLI_CONNECT, rc, &err);
-	print_answers(ctx, a, name, false, 0, l);
-	sk_addrinfo_list_free(l);
-	return CLI_OK;
-}
-
-/* ---- a batch from stdin ------------------------------------------------------ */
-
+/*
+ * Every forward lookup runs on a worker thread, so that -w can bound it:
+ * getaddrinfo has no timeout of its own. A batch from stdin shares up to
+ * POOL_MAX workers; the main thread prints the answers in input order.
+ * The pool is on the heap: when -w gives up on a lookup, its worker may
+ * still be inside getaddrinfo, and the pool must outlive the command.
+ */
 struct job {
 	struct sk_addrinfo_list *list;
 	struct sk_err err;
@@ -280,13 +272,15 @@ struct job {
 };
 
 struct pool {
-	char **names;
+	char **names; /* borrowed */
 	size_t count, next;
 	const char *service;
 	const struct sk_resolve_opts *ro;
 	struct job *jobs;
 	pthread_mutex_t mu;
 	pthread_cond_t done; /* a job finished */
+	pthread_t threads[POOL_MAX];
+	size_t started;
 };
 
 /* Take the next name until none is left; sk_resolve shares nothing, so
@@ -297,6 +291,7 @@ static void *pool_worker(void *arg)
 
 	for (;;) {
 		struct job job = { 0 };
+		const char *name;
 		size_t i;
 
 		pthread_mutex_lock(&p->mu);
@@ -304,7 +299,9 @@ static void *pool_worker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		if (i == p->count)
 			return NULL;
-		job.rc = sk_resolve(p->names[i], p->service, p->ro, &job.list, &job.err);
+		/* '*' is no name: the wildcard with --passive, loopback without. */
+		name = strcmp(p->names[i], "*") == 0 && p->service ? NULL : p->names[i];
+		job.rc = sk_resolve(name, p->service, p->ro, &job.list, &job.err);
 		job.done = true;
 		pthread_mutex_lock(&p->mu);
 		p->jobs[i] = job;
@@ -312,6 +309,163 @@ static void *pool_worker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 	}
 }
+
+static void pool_free(struct pool *p)
+{
+	for (size_t i = 0; i < p->count; i++)
+		sk_addrinfo_list_free(p->jobs[i].list);
+	pthread_cond_destroy(&p->done);
+	pthread_mutex_destroy(&p->mu);
+	free(p->jobs);
+	free(p);
+}
+
+/* Start up to POOL_MAX workers on names (borrowed); with none, this thread
+ * does the work before returning. NULL when out of memory. */
+static struct pool *pool_start(
+	char **names, size_t count, const char *service, const struct sk_resolve_opts *ro)
+{
+	struct pool *p = calloc(1, sizeof(*p));
+	size_t want = count < POOL_MAX ? count : POOL_MAX;
+	pthread_condattr_t attr;
+
+	if (!p)
+		return NULL;
+	*p = (struct pool){ .names = names, .count = count, .service = service, .ro = ro };
+	p->jobs = calloc(count ? count : 1, sizeof(*p->jobs));
+	if (!p->jobs) {
+		free(p);
+		return NULL;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	/* The deadline of -w is on the monotonic clock. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->done, &attr);
+	pthread_condattr_destroy(&attr);
+	while (p->started < want &&
+		pthread_create(&p->threads[p->started], NULL, pool_worker, p) == 0)
+		p->started++;
+	if (p->started == 0)
+		pool_worker(p);
+	return p;
+}
+
+/* Wait for job i until deadline (tv_sec 0: none); false when it passed. */
+static bool pool_wait(struct pool *p, size_t i, const struct timespec *deadline)
+{
+	bool done;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->jobs[i].done) {
+		if (!deadline->tv_sec)
+			pthread_cond_wait(&p->done, &p->mu);
+		else if (pthread_cond_timedwait(&p->done, &p->mu, deadline) == ETIMEDOUT)
+			break;
+	}
+	done = p->jobs[i].done;
+	pthread_mutex_unlock(&p->mu);
+	return done;
+}
+
+static struct timespec deadline_after(int ms)
+{
+	struct timespec t = { 0 };
+
+	if (ms <= 0)
+		return t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+/* "2" or "1.5": milliseconds as the seconds -w was given in. */
+static const char *seconds_text(int ms, char *buf, size_t len)
+{
+	if (ms % 1000)
+		snprintf(buf, len, "%d.%03d", ms / 1000, ms % 1000);
+	else
+		snprintf(buf, len, "%d", ms / 1000);
+	for (char *e = buf + strlen(buf) - 1; strchr(buf, '.') && *e == '0'; e--)
+		*e = '\0';
+	return buf;
+}
+
+/* A lookup -w gave up on: a resolution failure like any other (exit 3). */
+static int report_timeout(const struct cli_ctx *ctx, const char *name)
+{
+	struct sk_err err = { .code = SK_ERESOLVE, .pos = -1 };
+	char t[32];
+
+	snprintf(err.what, sizeof(err.what), "%s", name);
+	snprintf(err.why, sizeof(err.why), "no answer within %s s",
+		seconds_text(ctx->timeout_ms, t, sizeof(t)));
+	return cli_fail(ctx, CLI_CONNECT, SK_ERESOLVE, &err);
+}
+
+/*
+ * Print each name's answers in input order as they arrive (batch: lines
+ * carry the name); a failure is reported in its place and the rest go on.
+ * Returns the exit status; *abandoned when a worker may still be running.
+ */
+static int pool_collect(struct cli_ctx *ctx, const struct resolve_args *a, struct pool *p,
+	bool batch, bool *abandoned)
+{
+	struct timespec deadline = deadline_after(ctx->timeout_ms);
+	int status = CLI_OK, name_w = 0;
+
+	for (size_t i = 0; batch && i < p->count; i++)
+		if ((int)strlen(p->names[i]) > name_w)
+			name_w = (int)strlen(p->names[i]);
+	*abandoned = false;
+	for (size_t i = 0; i < p->count; i++) {
+		struct job *job = &p->jobs[i];
+		int rc = CLI_OK;
+
+		if (!pool_wait(p, i, &deadline)) {
+			*abandoned = true;
+			fflush(stdout); /* keep a failure in its place in a shared log */
+			rc = report_timeout(ctx, p->names[i]);
+		} else if (job->rc < 0) {
+			fflush(stdout);
+			rc = cli_fail(ctx, CLI_CONNECT, job->rc, &job->err);
+		} else {
+			print_answers(ctx, a, p->names[i], batch, name_w, job->list);
+		}
+		/* A resolution failure does not hide a worse one. */
+		if (rc != CLI_OK && (status == CLI_OK || rc != CLI_EXIT_RESOLVE))
+			status = rc;
+	}
+	return status;
+}
+
+/* Look names up (borrowed) and print them; returns the exit status.
+ * *abandoned: -w gave up on a lookup whose worker may still read names. */
+static int resolve_names(struct cli_ctx *ctx, const struct resolve_args *a, char **names,
+	size_t count, const char *service, bool batch, bool *abandoned)
+{
+	struct pool *p = pool_start(names, count, service, &a->ro);
+	int status;
+
+	if (!p) {
+		*abandoned = false;
+		return cli_fail(ctx, CLI_SETUP, -ENOMEM, NULL);
+	}
+	status = pool_collect(ctx, a, p, batch, abandoned);
+	if (*abandoned)
+		return status; /* the pool goes with the process */
+	for (size_t i = 0; i < p->started; i++)
+		pthread_join(p->threads[i], NULL);
+	pool_free(p);
+	return status;
+}
+
+/* ---- a batch from stdin ------------------------------------------------------ */
 
 static void free_names(char **names, size_t count)
 {
@@ -381,83 +535,28 @@ nomem:
 	return cli_fail(ctx, CLI_SETUP, -ENOMEM, NULL);
 }
 
-/* Start up to POOL_MAX workers; with none, the caller's thread does the work. */
-static size_t pool_start(struct pool *p, pthread_t *threads)
-{
-	size_t want = p->count < POOL_MAX ? p->count : POOL_MAX, started = 0;
-
-	while (started < want && pthread_create(&threads[started], NULL, pool_worker, p) == 0)
-		started++;
-	if (started == 0)
-		pool_worker(p);
-	return started;
-}
-
-/* Print each name's answers in input order as they arrive; failures are
- * reported in place and the rest go on. */
-static int pool_collect(struct cli_ctx *ctx, const struct resolve_args *a, struct pool *p)
-{
-	int status = CLI_OK, name_w = 0;
-
-	for (size_t i = 0; i < p->count; i++)
-		if ((int)strlen(p->names[i]) > name_w)
-			name_w = (int)strlen(p->names[i]);
-	for (size_t i = 0; i < p->count; i++) {
-		struct job *job = &p->jobs[i];
-
-		pthread_mutex_lock(&p->mu);
-		while (!job->done)
-			pthread_cond_wait(&p->done, &p->mu);
-		pthread_mutex_unlock(&p->mu);
-		if (job->rc < 0) {
-			int rc;
-
-			fflush(stdout); /* keep the failure in its place in a shared log */
-			rc = cli_fail(ctx, CLI_CONNECT, job->rc, &job->err);
-			if (status == CLI_OK || rc != CLI_EXIT_RESOLVE)
-				status = rc;
-			continue;
-		}
-		print_answers(ctx, a, p->names[i], true, name_w, job->list);
-		sk_addrinfo_list_free(job->list);
-		job->list = NULL;
-	}
-	return status;
-}
-
 static int resolve_batch(struct cli_ctx *ctx, const struct resolve_args *a, const char *service)
 {
-	struct pool p = { .service = service, .ro = &a->ro };
-	pthread_t threads[POOL_MAX];
 	struct sk_err err;
-	size_t started;
+	bool abandoned;
+	char **names = NULL;
+	size_t count = 0;
 	int status;
 
-	status = read_names(ctx, &p.names, &p.count);
+	status = read_names(ctx, &names, &count);
 	if (status)
 		return status;
 	/* Every name is checked before the first lookup. */
-	for (size_t i = 0; i < p.count; i++) {
-		if (sk_hostname_check(p.names[i], &err) < 0) {
-			free_names(p.names, p.count);
+	for (size_t i = 0; i < count; i++) {
+		if (sk_hostname_check(names[i], &err) < 0) {
+			free_names(names, count);
 			return cli_fail(ctx, CLI_SETUP, err.code, &err);
 		}
 	}
-	p.jobs = calloc(p.count ? p.count : 1, sizeof(*p.jobs));
-	if (!p.jobs) {
-		free_names(p.names, p.count);
-		return cli_fail(ctx, CLI_SETUP, -ENOMEM, NULL);
-	}
-	pthread_mutex_init(&p.mu, NULL);
-	pthread_cond_init(&p.done, NULL);
-	started = pool_start(&p, threads);
-	status = pool_collect(ctx, a, &p);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	pthread_cond_destroy(&p.done);
-	pthread_mutex_destroy(&p.mu);
-	free(p.jobs);
-	free_names(p.names, p.count);
+	status = resolve_names(ctx, a, names, count, service, true, &abandoned);
+	/* After -w gave up, a worker may still read its name: keep them. */
+	if (!abandoned)
+		free_names(names, count);
 	return status;
 }
 
@@ -647,6 +746,7 @@ static int resolve_run(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct resolve_args a = { 0 };
 	int first, status, npos;
+	bool abandoned;
 	char **pos;
 
 	if (cli_parse(ctx, &cmd_resolve, argc, argv, resolve_opt, &a, &first, &status) < 0)
@@ -668,7 +768,8 @@ static int resolve_run(struct cli_ctx *ctx, int argc, char **argv)
 	else if (strcmp(pos[0], "-") == 0)
 		status = resolve_batch(ctx, &a, npos > 1 ? pos[1] : NULL);
 	else
-		status = resolve_one(ctx, &a, pos[0], npos > 1 ? pos[1] : NULL);
+		status =
+			resolve_names(ctx, &a, pos, 1, npos > 1 ? pos[1] : NULL, false, &abandoned);
 	return finish_output(ctx, status);
 }
 

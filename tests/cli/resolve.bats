@@ -32,11 +32,44 @@ in_hosts() {
 		sh "$T/hosts" "$T/nsswitch.conf" "$@"
 }
 
+# in_dead_dns CMD ARGS...: run CMD in private mount and network namespaces where
+# the only name server, 127.0.0.1:53, takes queries and never answers (the
+# resolver would wait 5 s), and nsswitch.conf says `hosts: dns`.
+in_dead_dns() {
+	local ns=(unshare -m -n --propagation private)
+	((EUID == 0)) || ns=(unshare -r -m -n --propagation private)
+	printf 'nameserver 127.0.0.1\noptions timeout:5 attempts:1\n' >"$T/resolv.conf"
+	printf 'hosts: dns\n' >"$T/nsswitch.conf"
+	cat >"$T/dead-dns.sh" <<-'EOF'
+		ip link set lo up || exit 90
+		mount --bind "$T/resolv.conf" /etc/resolv.conf || exit 90
+		mount --bind "$T/nsswitch.conf" /etc/nsswitch.conf || exit 90
+		rm -f "$T/dns.ready"
+		/usr/bin/python3 -c 'import socket, sys, time
+		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		s.bind(("127.0.0.1", 53))
+		open(sys.argv[1], "w").close()
+		time.sleep(15)' "$T/dns.ready" &
+		dns=$!
+		for _ in $(seq 50); do [ -e "$T/dns.ready" ] && break; sleep 0.1; done
+		[ -e "$T/dns.ready" ] || exit 90
+		"$@"
+		rc=$?
+		kill "$dns"
+		exit "$rc"
+	EOF
+	T=$T timeout 20 "${ns[@]}" /bin/sh "$T/dead-dns.sh" "$@"
+}
+
 setup() {
 	sk_setup
 	if [[ $BATS_TEST_DESCRIPTION == *"(hosts file)"* ]] &&
 		! in_hosts true 2>/dev/null; then
 		skip "no private mount namespace here (unshare -m)"
+	fi
+	if [[ $BATS_TEST_DESCRIPTION == *"(dead DNS)"* ]] &&
+		! in_dead_dns true 2>/dev/null; then
+		skip "no private network namespace here (unshare -n)"
 	fi
 }
 
@@ -207,6 +240,24 @@ print("ok")' "$output"
 	assert_equal "$stderr" "sockit: resolve: --type does not apply to --reverse"
 	run -2 --separate-stderr "$SOCKIT" resolve --interfaces -l
 	assert_equal "$stderr" "sockit: resolve: --long does not apply to --interfaces"
+}
+
+@test "-w bounds a lookup the resolver would wait on, exit 3 (dead DNS)" {
+	local t0 ms
+	t0=$(now_ms)
+	run -3 --separate-stderr in_dead_dns "$SOCKIT" resolve -w 1 slow.test
+	ms=$(($(now_ms) - t0))
+	assert_output ""
+	assert_equal "$stderr" "sockit: resolve: slow.test: no answer within 1 s"
+	# Gave up at 1 s, well before the resolver's own 5 s.
+	((ms >= 900 && ms < 4000)) || fail "took $ms ms"
+	# A batch: what has an answer is printed, in order; what waits is reported.
+	t0=$(now_ms)
+	run -3 --separate-stderr in_dead_dns "$SOCKIT" resolve -w 1.5 - <<<$'127.0.0.1\nslow.test\n::1'
+	ms=$(($(now_ms) - t0))
+	assert_output $'127.0.0.1 127.0.0.1\n::1 ::1'
+	assert_equal "$stderr" "sockit: resolve: slow.test: no answer within 1.5 s"
+	((ms >= 1400 && ms < 4500)) || fail "took $ms ms"
 }
 
 # ---- reverse --------------------------------------------------------------------------------

@@ -33,15 +33,16 @@ int sk__resolve(const char *host, unsigned port, int family, int socktype, bool 
 		.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0),
 	};
 	char service[8], what[sizeof(err->what)];
-	int rc;
+	int rc, saved_errno;
 
 	snprintf(service, sizeof(service), "%u", port);
 	rc = getaddrinfo(host && *host ? host : NULL, service, &hints, out);
 	if (rc == 0)
 		return 0;
+	saved_errno = errno;
 	*out = NULL;
 	snprintf(what, sizeof(what), "resolve %s", host ? host : "");
-	return gai_fail(err, rc, errno, what);
+	return gai_fail(err, rc, saved_errno, what);
 }
 
 int sk_hostname_check(const char *name, struct sk_err *err)

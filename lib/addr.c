@@ -310,3 +310,16 @@ bool sk__cidr_match(const struct sk__cidr *cidr, const struct sockaddr *sa)
 	}
 	return false;
 }
+
+int sk_addr_parse(const char *text, unsigned port, struct sockaddr_storage *ss, socklen_t *len,
+	struct sk_err *err)
+{
+	char t[SK__TOKLEN];
+
+	if (port > 65535)
+		return sk__fail_why(err, SK_EUSAGE, -1, "out of range", "port %u", port);
+	if (!text || sk__addr_parse_numeric(text, port, ss, len) < 0)
+		return sk__fail_why(err, SK_EUSAGE, -1, "not an IPv4 or IPv6 address",
+			"address '%s'", text ? sk__tok(text, strlen(text), t, sizeof(t)) : "");
+	return 0;
+}

@@ -134,7 +134,7 @@ int sk__pusage(const struct sk__pctx *c, const char *p, const char *why_fmt, ...
 
 	if (!c->err)
 		return SK_EUSAGE;
-	snprintf(what, sizeof(what), "endpoint '%s'",
+	snprintf(what, sizeof(what), "%s '%s'", c->noun ? c->noun : "endpoint",
 		sk__tok(c->text, strlen(c->text), text, sizeof(text)));
 	va_start(ap, why_fmt);
 	vsnprintf(why, sizeof(why), why_fmt, ap);
@@ -211,8 +211,7 @@ static const char *show_char(char ch, char *buf, size_t len)
 	return buf;
 }
 
-/* A DNS name: labels of 1-63 bytes, 253 in all, one optional trailing dot. */
-static int check_dns_name(const struct sk__pctx *c, const char *s, size_t n)
+int sk__check_dns_name(const struct sk__pctx *c, const char *s, size_t n)
 {
 	size_t len = n && s[n - 1] == '.' ? n - 1 : n;
 	char t[SK__TOKLEN], ch[8];
@@ -344,7 +343,7 @@ int sk__parse_host(const struct sk__pctx *c, const char *s, size_t n, char **out
 			return sk__pusage(
 				c, s, "invalid IPv4 address '%s'", sk__tok(s, n, t, sizeof(t)));
 	} else {
-		rc = check_dns_name(c, s, n);
+		rc = sk__check_dns_name(c, s, n);
 		if (rc < 0)
 			return rc;
 	}

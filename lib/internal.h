@@ -156,6 +156,7 @@ struct sk__pctx {
 	const char *view;              /* text, or an unescaped copy */
 	size_t raw;                    /* offset in text where view starts */
 	bool escaped;                  /* view is an unescaped copy */
+	const char *noun;              /* what text is, for messages; NULL: "endpoint" */
 };
 /* Offset in c->text of p, a pointer into c->view (p may be its end). */
 size_t sk__ppos(const struct sk__pctx *c, const char *p);
@@ -172,6 +173,9 @@ int sk__unescape(const struct sk__pctx *c, const char *s, size_t n, char **out, 
 /* HOST: a DNS name, an IPv4 literal or a bracketed IPv6 literal with an
  * optional %scope. *out gets a malloc'd copy without brackets. */
 int sk__parse_host(const struct sk__pctx *c, const char *s, size_t n, char **out);
+/* A DNS name: labels of 1-63 bytes, 253 in all, one optional trailing dot;
+ * letters, digits, '-' and '_'. */
+int sk__check_dns_name(const struct sk__pctx *c, const char *s, size_t n);
 /* PORT: 0-65535, or a service name looked up for proto ("tcp", "udp"). */
 int sk__parse_port(const struct sk__pctx *c, const char *s, size_t n, const char *proto,
 	unsigned *out);
@@ -228,6 +232,13 @@ bool sk__cidr_match(const struct sk__cidr *cidr, const struct sockaddr *sa);
 /* resolve.c */
 int sk__resolve(const char *host, unsigned port, int family, int socktype, bool passive,
 	struct addrinfo **out, struct sk_err *err);
+/* getaddrinfo hints for the options. */
+void sk__resolve_hints(const struct sk_resolve_opts *o, struct addrinfo *hints);
+/* Drop answers equal to an earlier one (same address and port and, unless
+ * by_address, type and protocol), in place and in order; returns the count kept. */
+size_t sk__addrinfo_dedup(struct sk_addrinfo *items, size_t n, bool by_address);
+/* Bits set in an AF_INET/AF_INET6 netmask; 0 for NULL or another family. */
+unsigned sk__mask_prefix(const struct sockaddr *mask);
 
 /* connect.c: the effective family restriction, the type's (tcp6) or the caller's (-6). */
 int sk__want_family(const struct sk_endpoint *ep, int family);

@@ -9,6 +9,7 @@ const struct cli_cmd *const cli_commands[] = {
 	&cmd_connect,
 	&cmd_listen,
 	&cmd_relay,
+	&cmd_resolve,
 	NULL,
 };
 

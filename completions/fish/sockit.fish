@@ -73,28 +73,29 @@ function __sockit_relay_endpoint_is --argument-names want
     test $n = $want
 end
 
-set -l commands connect listen relay help
+set -l commands connect listen relay resolve help
 complete -c sockit -f
 
 # Before the command
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a connect -d 'open a connection or datagram flow to an endpoint'
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a listen -d 'accept connections or datagrams on an endpoint'
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a relay -d 'join two endpoints and move bytes both ways'
+complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a resolve -d 'ask the system resolver; list local interfaces'
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a help -d 'show the help of a command'
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -s h -l help -d 'show help and exit'
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -s V -l version -d 'show the version and exit'
-complete -c sockit -n '__fish_seen_subcommand_from help' -a 'connect listen relay'
+complete -c sockit -n '__fish_seen_subcommand_from help' -a 'connect listen relay resolve'
 
 # Common options (src/opts.c); conditions are spelled out on each line so
 # that tests/docs-sync/check.sh can tell which command offers what.
-complete -c sockit -n '__fish_seen_subcommand_from connect listen relay' -s 4 -d 'use IPv4 only'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen relay' -s 6 -d 'use IPv6 only'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen relay' -s h -l help -d 'show this help and exit'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen relay' -s i -l idle-timeout -x -d 'give up after SECS without data either way (exit 7)'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen relay' -l json -d 'log events as JSON Lines on stderr'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen relay' -s q -l quiet -d 'print nothing but errors'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen relay' -s v -l verbose -d 'print events on stderr; repeat for more'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen relay' -s w -l timeout -x -d "bound connecting, or a listener's wait for a peer"
+complete -c sockit -n '__fish_seen_subcommand_from connect listen relay resolve' -s 4 -d 'use IPv4 only'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen relay resolve' -s 6 -d 'use IPv6 only'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen relay resolve' -s h -l help -d 'show this help and exit'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen relay resolve' -s i -l idle-timeout -x -d 'give up after SECS without data either way (exit 7)'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen relay resolve' -l json -d 'log events as JSON Lines on stderr'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen relay resolve' -s q -l quiet -d 'print nothing but errors'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen relay resolve' -s v -l verbose -d 'print events on stderr; repeat for more'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen relay resolve' -s w -l timeout -x -d "bound connecting, or a listener's wait for a peer"
 
 # connect (cmd/connect.c)
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l abstract -x -d 'connect to the abstract UNIX socket NAME'
@@ -144,3 +145,16 @@ complete -c sockit -n '__fish_seen_subcommand_from relay' -l stats -d 'a line pe
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l workers -x -d 'N processes share a TCP port (SO_REUSEPORT), a loop each'
 complete -c sockit -n '__fish_seen_subcommand_from relay; and __sockit_relay_endpoint_is 0' -a '(__sockit_endpoint relay-from)'
 complete -c sockit -n '__fish_seen_subcommand_from relay; and __sockit_relay_endpoint_is 1' -a '(__sockit_endpoint relay-to)'
+
+# resolve (cmd/resolve.c)
+complete -c sockit -n '__fish_seen_subcommand_from resolve' -l addrconfig -d 'only the families configured on this host'
+complete -c sockit -n '__fish_seen_subcommand_from resolve' -l canonical -d 'print the canonical name first'
+complete -c sockit -n '__fish_seen_subcommand_from resolve' -l interfaces -d 'list local interfaces: addresses, flags, index'
+complete -c sockit -n '__fish_seen_subcommand_from resolve' -s l -l long -d 'family, type, protocol, address, port, canonical name'
+complete -c sockit -n '__fish_seen_subcommand_from resolve' -l namereqd -d 'with -r: an address without a name is a failure'
+complete -c sockit -n '__fish_seen_subcommand_from resolve' -l numeric -d 'accept address literals only, never look a name up'
+complete -c sockit -n '__fish_seen_subcommand_from resolve' -l numeric-service -d 'with -r: show the port as a number'
+complete -c sockit -n '__fish_seen_subcommand_from resolve' -l passive -d "addresses to bind to; NAME '*' is the wildcard"
+complete -c sockit -n '__fish_seen_subcommand_from resolve' -s r -l reverse -x -d 'look up the name of ADDRESS [and PORT]'
+complete -c sockit -n '__fish_seen_subcommand_from resolve' -l type -x -a 'stream dgram' -d 'stream or dgram: answers for that socket type only'
+complete -c sockit -n '__fish_seen_subcommand_from resolve' -a '(__fish_print_hostnames)'

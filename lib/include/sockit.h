@@ -139,6 +139,107 @@ SK_API size_t sk_addr_format(const struct sockaddr *sa, socklen_t salen, char *b
 /* Port of an AF_INET/AF_INET6 address, else 0. */
 SK_API unsigned sk_addr_port(const struct sockaddr *sa);
 
+/*
+ * Parse a numeric IPv4 or IPv6 literal (IPv6 may carry %scope; no brackets)
+ * with port into *ss. Pure. SK_EUSAGE naming text when it is not one.
+ */
+SK_API int sk_addr_parse(const char *text, unsigned port, struct sockaddr_storage *ss,
+	socklen_t *len, struct sk_err *err);
+
+/* ---- the system resolver ------------------------------------------------- */
+
+/*
+ * Is name fit to look up: an IPv4 or IPv6 literal, or a DNS name of labels
+ * of 1-63 bytes (letters, digits, '-', '_'), 253 bytes in all, with one
+ * optional trailing dot? 0, or SK_EUSAGE with err->what "name 'NAME'" and
+ * err->pos at the bad byte. Pure.
+ */
+SK_API int sk_hostname_check(const char *name, struct sk_err *err);
+
+struct sk_resolve_opts {
+	int family;      /* AF_UNSPEC, or AF_INET / AF_INET6 only */
+	int socktype;    /* 0: every type the resolver offers; SOCK_STREAM, SOCK_DGRAM */
+	bool canonical;  /* AI_CANONNAME: fill the list's canonical name */
+	bool passive;    /* AI_PASSIVE: a NULL name means the wildcard address */
+	bool numeric;    /* AI_NUMERICHOST: literals only, never a lookup */
+	bool addrconfig; /* AI_ADDRCONFIG: only families configured on this host */
+	bool by_address; /* one entry per address and port (the first), whatever its type */
+};
+
+/* One answer: an address with the socket type and protocol to use it with. */
+struct sk_addrinfo {
+	int family, socktype, protocol;
+	socklen_t addrlen;
+	struct sockaddr_storage addr; /* port included */
+};
+
+struct sk_addrinfo_list {
+	char *canonical;           /* NULL unless asked for and given */
+	size_t count;              /* >= 1 */
+	struct sk_addrinfo *items; /* in the resolver's order, no two equal */
+};
+
+/*
+ * getaddrinfo(3) for name (may be NULL with opts->passive) and service (a
+ * port number or a services(5) name; may be NULL), keeping the resolver's
+ * order and dropping repeated answers. opts may be NULL (all defaults).
+ * The name is checked first (sk_hostname_check): SK_EUSAGE, no lookup.
+ * Blocks while the resolver works. Thread-safe: it shares nothing.
+ * On 0, *out is a new list (sk_addrinfo_list_free). On failure SK_ERESOLVE
+ * with err->detail the EAI_* code, err->what the name (or "service
+ * SERVICE") and err->why the resolver's text; or -errno, -ENOMEM.
+ */
+SK_API int sk_resolve(const char *name, const char *service, const struct sk_resolve_opts *opts,
+	struct sk_addrinfo_list **out, struct sk_err *err);
+SK_API void sk_addrinfo_list_free(struct sk_addrinfo_list *list); /* NULL-safe */
+
+enum {
+	SK_REVERSE_NAMEREQD = 1,        /* NI_NAMEREQD: no name is a failure */
+	SK_REVERSE_NUMERIC_SERVICE = 2, /* NI_NUMERICSERV */
+	SK_REVERSE_DGRAM = 4,           /* NI_DGRAM: the service as UDP */
+};
+
+/*
+ * getnameinfo(3): the name of sa into host (NI_MAXHOST is enough) and, when
+ * serv is not NULL, its port's service name into serv; flags from
+ * SK_REVERSE_*. Without SK_REVERSE_NAMEREQD an address without a name gives
+ * its numeric form. Blocks while the resolver works. 0, or SK_ERESOLVE with
+ * err->what the address text and err->why the resolver's text.
+ */
+SK_API int sk_reverse(const struct sockaddr *sa, socklen_t salen, unsigned flags, char *host,
+	size_t hostlen, char *serv, size_t servlen, struct sk_err *err);
+
+/* ---- local interfaces ---------------------------------------------------- */
+
+#define SK_IFNAMSIZ 16 /* IFNAMSIZ of <net/if.h> */
+
+struct sk_iface_addr {
+	socklen_t addrlen;
+	struct sockaddr_storage addr; /* AF_INET or AF_INET6 */
+	unsigned prefix;              /* length of the netmask in bits */
+};
+
+struct sk_iface {
+	char name[SK_IFNAMSIZ];
+	unsigned index;               /* if_nametoindex(3) */
+	unsigned flags;               /* IFF_* of <net/if.h> */
+	size_t naddrs;
+	struct sk_iface_addr *addrs;  /* IPv4 then IPv6, as the kernel lists them */
+};
+
+struct sk_iface_list {
+	size_t count;
+	struct sk_iface *items;       /* by index */
+};
+
+/*
+ * The local interfaces (getifaddrs(3)), each with its IP addresses; one
+ * with none is listed too. On 0, *out is a new list (sk_iface_list_free).
+ * -errno on failure.
+ */
+SK_API int sk_interfaces(struct sk_iface_list **out, struct sk_err *err);
+SK_API void sk_iface_list_free(struct sk_iface_list *list); /* NULL-safe */
+
 /* ---- sockets --------------------------------------------------------------- */
 
 struct sk_connect_opts {

@@ -17,6 +17,9 @@ static const struct cli_opt connect_opts[] = {
 	{ CLI_O_HEXDUMP, "hexdump", 0, NULL, "log the traffic both ways on stderr as a hex dump" },
 	{ CLI_O_INTERACTIVE, "interactive", 0, NULL, "line-editing terminal even when stdin/stdout are not TTYs" },
 	{ CLI_O_PCAP, "pcap", 0, "FILE", "write the traffic to FILE as a pcapng capture" },
+	{ CLI_O_PROXY, "proxy", 0, "URL", "through a proxy: socks5://, socks5h://, socks4a://, http://" },
+	{ 'x', "proxy-addr", 'x', "ADDR", "nc's -x HOST[:PORT]: the proxy (port 1080, or 3128 for connect)" },
+	{ 'X', "proxy-proto", 'X', "PROTO", "nc's -X: 4, 5 (the default) or connect, for -x" },
 	{ CLI_O_SH, "sh", 0, "COMMAND", "run COMMAND with /bin/sh -c on the connection" },
 	{ 's', "source", 's', "ADDR", "send from local address ADDR" },
 	{ 'p', "source-port", 'p', "PORT", "send from local port PORT" },
@@ -28,6 +31,7 @@ static const struct cli_opt connect_opts[] = {
 
 struct connect_args {
 	struct cli_endpoint_args ep;
+	struct cli_proxy_args proxy;
 	struct cli_exec exec;
 	const char *source;
 	const char *source_port;
@@ -53,6 +57,10 @@ static int connect_opt(struct cli_ctx *ctx, int id, const char *arg, void *state
 		return cli_exec_opt(ctx, &a->exec, id, arg);
 	case CLI_O_PCAP:
 		return cli_pcap_opt(ctx, arg);
+	case CLI_O_PROXY:
+	case 'X':
+	case 'x':
+		return cli_proxy_opt(ctx, &a->proxy, id, arg);
 	default:
 		return cli_endpoint_opt(ctx, &a->ep, id, arg);
 	}
@@ -94,6 +102,8 @@ static int connect_run(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_parse(ctx, &cmd_connect, argc, argv, connect_opt, &a, &first, &status) < 0)
 		return status;
 	status = source_option(ctx, &a, &extra);
+	if (status == 0)
+		status = cli_proxy_option(ctx, &a.proxy, &extra);
 	if (status == 0)
 		status = cli_endpoint_build(ctx, &a.ep, false, argc - first, argv + first,
 			extra.text, &ep);

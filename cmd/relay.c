@@ -23,6 +23,7 @@ static const struct cli_opt relay_opts[] = {
 	{ CLI_O_HEXDUMP, "hexdump", 0, NULL, "log every connection's traffic on stderr as a hex dump" },
 	{ O_MAX_CONNS, "max-conns", 0, "N", "relay at most N connections at once" },
 	{ CLI_O_PCAP, "pcap", 0, "FILE", "write every connection's traffic to FILE as a pcapng capture" },
+	{ CLI_O_PROXY, "proxy", 0, "URL", "reach TO through a proxy: socks5://, socks5h://, socks4a://, http://" },
 	{ O_STATS, "stats", 0, NULL, "a line per connection at close and a total at exit" },
 	{ O_WORKERS, "workers", 0, "N", "N processes share a TCP port (SO_REUSEPORT), a loop each" },
 	{ 0 },
@@ -89,6 +90,7 @@ struct relay {
 struct relay_args {
 	bool explain, stats;
 	unsigned long max_conns, workers;
+	struct cli_proxy_args proxy;
 };
 
 #define MAX_WORKERS 64
@@ -105,6 +107,8 @@ static int relay_opt(struct cli_ctx *ctx, int id, const char *arg, void *state)
 		return cli_stdio_opt(ctx, id);
 	case CLI_O_PCAP:
 		return cli_pcap_opt(ctx, arg);
+	case CLI_O_PROXY:
+		return cli_proxy_opt(ctx, &a->proxy, id, arg);
 	case O_MAX_CONNS:
 		if (!cli_parse_uint(arg, 1, 1000000, &a->max_conns))
 			return cli_usage(ctx, "invalid --max-conns '%s': expected 1-1000000", arg);
@@ -822,20 +826,33 @@ static int check_program(const struct cli_ctx *ctx, const struct sk_endpoint *ep
 }
 
 /* Both endpoints are checked before either is opened: a bad TO never binds FROM. */
-static int parse_endpoints(struct relay *r, int npos, char **pos)
+static int parse_endpoints(struct relay *r, int npos, char **pos,
+	const struct cli_proxy_args *proxy)
 {
+	struct cli_text to = { 0 };
 	struct sk_err err;
 	int rc;
 
 	if (npos != 2)
 		return cli_usage(r->ctx, npos < 2 ? "missing %s" : "unexpected argument '%s'",
 			npos == 0 ? "FROM and TO" : npos == 1 ? "TO" : pos[2]);
+	/* --proxy is TO's proxy= option. */
+	cli_text_add(&to, pos[1]);
+	rc = cli_proxy_option(r->ctx, proxy, &to);
+	if (rc == 0 && to.failed)
+		rc = cli_fail(r->ctx, CLI_SETUP, -ENOMEM, NULL);
+	if (rc == 0)
+		rc = sk_endpoint_parse(pos[0], &r->from, &err);
+	if (rc == 0)
+		rc = sk_endpoint_parse(to.text, &r->to, &err);
+	free(to.text);
+	if (rc < 0)
+		return cli_fail(r->ctx, CLI_SETUP, rc, &err);
+	if (rc)
+		return rc;
 	for (int i = 0; i < 2; i++) {
 		struct sk_endpoint **ep = i ? &r->to : &r->from;
 
-		rc = sk_endpoint_parse(pos[i], ep, &err);
-		if (rc < 0)
-			return cli_fail(r->ctx, CLI_SETUP, rc, &err);
 		if (!relay_serves(*ep))
 			return cli_usage(r->ctx, "endpoint '%s': type '%s' is not supported by relay yet",
 				pos[i], sk_endpoint_type_name(*ep));
@@ -903,7 +920,7 @@ static int relay_run(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_parse(ctx, &cmd_relay, argc, argv, relay_opt, &a, &first, &status) < 0)
 		return status;
 	r.workers = a.workers;
-	status = parse_endpoints(&r, argc - first, argv + first);
+	status = parse_endpoints(&r, argc - first, argv + first, &a.proxy);
 	if (status == 0 && a.explain)
 		status = explain(&r);
 	if (status || a.explain)

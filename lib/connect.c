@@ -35,6 +35,11 @@ struct sk_connector {
 	int busy;
 	bool starting; /* inside sk_connector_start: report from the loop instead */
 	bool finished, dead;
+	/* proxy=: the connection to the proxy, then the exchange that opens the tunnel */
+	const char *proxy_url; /* borrowed from the endpoint; NULL: direct */
+	char *target;          /* the host the proxy is asked for (socks5: an address) */
+	int proxy_fd;
+	struct sk__proxy_hs *proxy_hs;
 	char text[SK__SUN_PATH_MAX * 2 + 64];
 };
 
@@ -153,7 +158,39 @@ static void release(struct sk_connector *c)
 	if (c->busy || !c->dead)
 		return;
 	freeaddrinfo(c->list);
+	free(c->target);
 	free(c);
+}
+
+/* An exchange with the proxy still under way is abandoned. */
+static void drop_proxy(struct sk_connector *c)
+{
+	if (!c->proxy_hs)
+		return;
+	sk__proxy_destroy(c->proxy_hs);
+	c->proxy_hs = NULL;
+	close(c->proxy_fd);
+	c->proxy_fd = -1;
+}
+
+static void on_proxy_done(struct sk__proxy_hs *hs, int rc, const struct sk_err *err,
+	void *userdata);
+
+/* Connected to the proxy: ask it for the target; the result comes later. */
+static int start_proxy(struct sk_connector *c, int fd)
+{
+	int rc;
+
+	drop_attempts(c, fd);
+	stop_timer(c, &c->stagger_timer);
+	c->proxy_fd = fd;
+	rc = sk__proxy_start(c->loop, fd, c->proxy_url, c->target, c->ep->port, c->text,
+		on_proxy_done, c, &c->proxy_hs, &c->err);
+	if (rc < 0) {
+		close(fd);
+		c->proxy_fd = -1;
+	}
+	return rc;
 }
 
 static void on_deliver(struct sk_loop *loop, void *userdata);
@@ -172,6 +209,14 @@ static void finish(struct sk_connector *c, int result)
 			c->deliver_timer = sk_loop_add_timer(c->loop, 0, on_deliver, c);
 		return;
 	}
+	/* A socket to the proxy is not the connection yet. */
+	if (result >= 0 && c->proxy_url && result != c->proxy_fd) {
+		result = start_proxy(c, result);
+		if (result == 0)
+			return;
+	}
+	if (result != c->proxy_fd)
+		drop_proxy(c);
 	c->finished = true;
 	stop_timer(c, &c->stagger_timer);
 	stop_timer(c, &c->deadline_timer);
@@ -181,6 +226,24 @@ static void finish(struct sk_connector *c, int result)
 	c->cb(c, result, result < 0 ? &c->err : NULL, c->userdata);
 	c->busy--;
 	release(c);
+}
+
+static void on_proxy_done(struct sk__proxy_hs *hs, int rc, const struct sk_err *err,
+	void *userdata)
+{
+	struct sk_connector *c = userdata;
+	int fd = c->proxy_fd;
+
+	sk__proxy_destroy(hs);
+	c->proxy_hs = NULL;
+	if (rc < 0) {
+		c->err = *err;
+		close(fd);
+		c->proxy_fd = -1;
+		finish(c, rc);
+		return;
+	}
+	finish(c, fd);
 }
 
 static void on_deliver(struct sk_loop *loop, void *userdata)
@@ -270,11 +333,57 @@ static void launch_next(struct sk_connector *c)
 
 /* ---- starting, by transport ------------------------------------------------- */
 
+/*
+ * proxy=: the race goes to the proxy, which is then asked for the target by
+ * name (socks5h, socks4a, http) or, for socks5, by an address found here.
+ */
+static int via_proxy(struct sk_connector *c, int family, char **host, unsigned *port)
+{
+	char target[SK__SUN_PATH_MAX + 64], where[300];
+	size_t used;
+	int rc;
+
+	c->proxy_url = c->ep->opt.proxy;
+	rc = sk__proxy_address(c->proxy_url, host, port, where, sizeof(where));
+	if (rc < 0)
+		return rc;
+	if (sk__proxy_resolves_locally(c->proxy_url)) {
+		struct addrinfo *ai = NULL;
+
+		rc = sk__resolve(c->ep->host, c->ep->port, family, SOCK_STREAM, false, &ai, &c->err);
+		if (rc < 0)
+			return rc;
+		sk_addr_format(ai->ai_addr, ai->ai_addrlen, target, sizeof(target));
+		freeaddrinfo(ai);
+		c->target = strdup(target);
+	} else {
+		c->target = strdup(c->ep->host);
+	}
+	if (!c->target)
+		return sk__fail(&c->err, -ENOMEM, "connect to %s", c->text);
+	used = strlen(c->text);
+	snprintf(c->text + used, sizeof(c->text) - used, " via %s", where);
+	return 0;
+}
+
 static int start_inet(struct sk_connector *c, const struct sk_connect_opts *o)
 {
-	int rc = sk__resolve(c->ep->host, c->ep->port, sk__want_family(c->ep, o->family),
-		sk_endpoint_socktype(c->ep), false, &c->list, &c->err);
+	int family = sk__want_family(c->ep, o->family);
+	const char *host = c->ep->host;
+	unsigned port = c->ep->port;
+	char *proxy_host = NULL;
+	int rc = 0;
 
+	if (c->ep->opt.set & (1ull << SK__O_PROXY)) {
+		rc = via_proxy(c, family, &proxy_host, &port);
+		host = proxy_host;
+		/* -4/-6 speak of the target; the proxy is reached however it can be. */
+		family = AF_UNSPEC;
+	}
+	if (rc == 0)
+		rc = sk__resolve(host, port, family, sk_endpoint_socktype(c->ep), false, &c->list,
+			&c->err);
+	free(proxy_host);
 	if (rc < 0)
 		return rc;
 	c->naddrs = order_addresses(c->list, c->addrs, HE_MAX_ATTEMPTS);
@@ -374,6 +483,7 @@ int sk_connector_start(struct sk_loop *loop, const struct sk_endpoint *ep,
 		return sk__fail(err, -ENOMEM, "connect");
 	c->loop = loop;
 	c->ep = ep;
+	c->proxy_fd = -1;
 	c->cb = cb;
 	c->userdata = userdata;
 	sk_err_clear(&c->err);
@@ -432,6 +542,7 @@ void sk_connector_destroy(struct sk_connector *c)
 		close(c->result); /* delivered to nobody */
 	stop_timer(c, &c->deliver_timer);
 	drop_attempts(c, -1);
+	drop_proxy(c);
 	c->finished = true;
 	c->dead = true;
 	release(c);

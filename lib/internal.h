@@ -217,6 +217,23 @@ struct sk__proxy_url {
 };
 int sk__proxy_parse(const struct sk__pctx *c, const char *s, size_t n, struct sk__proxy_url *out);
 
+/* proxy.c: the exchange with a proxy on a connected socket (borrowed), in the
+ * loop; cb gets 0 when the tunnel to host:port is open, or a negative code
+ * with err filled (the proxy's refusal as -ECONNREFUSED and kin). what
+ * (borrowed) names the connection in messages. */
+struct sk__proxy_hs;
+typedef void (*sk__proxy_cb)(struct sk__proxy_hs *hs, int rc, const struct sk_err *err,
+	void *userdata);
+int sk__proxy_start(struct sk_loop *loop, int fd, const char *url, const char *host,
+	unsigned port, const char *what, sk__proxy_cb cb, void *userdata,
+	struct sk__proxy_hs **out, struct sk_err *err);
+void sk__proxy_destroy(struct sk__proxy_hs *hs);
+/* socks5:// (not socks5h://) wants the target's address, resolved here. */
+bool sk__proxy_resolves_locally(const char *url);
+/* Where the proxy is (*host malloc'd) and "SCHEME://HOST:PORT" for messages
+ * (no credentials) into text. */
+int sk__proxy_address(const char *url, char **host, unsigned *port, char *text, size_t len);
+
 /* addr.c: an address block "ADDR[/PREFIX]" (accept-proxy=, --allow). */
 struct sk__cidr {
 	int family; /* AF_INET or AF_INET6 */

@@ -220,6 +220,17 @@ struct cli_text {
 void cli_text_add(struct cli_text *t, const char *s);
 void cli_text_addf(struct cli_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* --proxy URL (connect, relay) and nc's -X PROTO -x HOST[:PORT] (connect). */
+enum { CLI_O_PROXY = 310 }; /* with 'X' and 'x' */
+struct cli_proxy_args {
+	const char *url, *nc_proto, *nc_addr;
+};
+/* Handle one of them; 0, an exit status, or -1 when id is not one. */
+int cli_proxy_opt(struct cli_ctx *ctx, struct cli_proxy_args *p, int id, const char *arg);
+/* Append ",proxy=URL" to extra when one was given; 0 or an exit status. */
+int cli_proxy_option(const struct cli_ctx *ctx, const struct cli_proxy_args *p,
+	struct cli_text *extra);
+
 /* child.c: -e/--exec and --sh, a program on the connection (connect and listen). */
 enum { CLI_O_SH = 350 }; /* with 'e' */
 struct cli_exec {

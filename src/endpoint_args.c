@@ -87,6 +87,55 @@ int cli_endpoint_opt(struct cli_ctx *ctx, struct cli_endpoint_args *a, int id, c
 	}
 }
 
+int cli_proxy_opt(struct cli_ctx *ctx, struct cli_proxy_args *p, int id, const char *arg)
+{
+	switch (id) {
+	case CLI_O_PROXY:
+		p->url = arg;
+		return 0;
+	case 'X':
+		if (strcmp(arg, "4") && strcmp(arg, "5") && strcmp(arg, "connect"))
+			return cli_usage(ctx, "invalid -X '%s': expected 4, 5 or connect", arg);
+		p->nc_proto = arg;
+		return 0;
+	case 'x':
+		p->nc_addr = arg;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int cli_proxy_option(const struct cli_ctx *ctx, const struct cli_proxy_args *p,
+	struct cli_text *extra)
+{
+	struct cli_text url = { 0 };
+
+	if (p->nc_proto && !p->nc_addr)
+		return cli_usage(ctx, "-X %s needs the proxy's address: -x HOST[:PORT]", p->nc_proto);
+	if (p->url && p->nc_addr)
+		return cli_usage(ctx, "--proxy and -x exclude each other");
+	if (!p->url && !p->nc_addr)
+		return 0;
+	if (p->url) {
+		cli_text_add(&url, p->url);
+	} else {
+		/* nc: -X 4 is SOCKS4 (4a here, which also takes names), 5 SOCKS5 with the
+		 * name resolved by the proxy, connect HTTP; -x alone means SOCKS5. */
+		const char *proto = p->nc_proto ? p->nc_proto : "5";
+
+		cli_text_add(&url, strcmp(proto, "4") == 0 ? "socks4a://"
+				   : strcmp(proto, "5") == 0 ? "socks5h://" : "http://");
+		cli_text_add(&url, p->nc_addr);
+	}
+	if (!url.failed) {
+		cli_text_add(extra, ",proxy=");
+		add_escaped(extra, url.text);
+	}
+	free(url.text);
+	return url.failed ? cli_fail(ctx, CLI_SETUP, -ENOMEM, NULL) : 0;
+}
+
 static bool looks_like_endpoint(const char *arg)
 {
 	return strchr(arg, ':') || strcmp(arg, "-") == 0 || strcmp(arg, "stdio") == 0;
@@ -151,7 +200,7 @@ static bool serves(enum sk_transport t)
 /* Options that parse and print back, but that no command can honour yet. */
 static const char *const later_options[] = {
 	"accept-proxy", "alpn", "ca", "cert", "ciphers", "ciphersuites", "insecure", "key",
-	"key-pass", "pin", "proxy", "proxy-protocol", "sni", "tls-max", "tls-min",
+	"key-pass", "pin", "proxy-protocol", "sni", "tls-max", "tls-min",
 	"verify-client", NULL,
 };
 

@@ -105,6 +105,9 @@ complete -c sockit -n '__fish_seen_subcommand_from connect' -l explain -d 'print
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l hexdump -d 'log the traffic both ways on stderr as a hex dump'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l interactive -d 'line-editing terminal even when stdin/stdout are not TTYs'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l pcap -r -F -d 'write the traffic to FILE as a pcapng capture'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l proxy -x -a 'socks5h:// socks5:// socks4a:// http://' -d 'through a proxy: socks5://, socks5h://, socks4a://, http://'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -s x -l proxy-addr -x -a '(__fish_print_hostnames)' -d "nc's -x HOST[:PORT]: the proxy (port 1080, or 3128 for connect)"
+complete -c sockit -n '__fish_seen_subcommand_from connect' -s X -l proxy-proto -x -a '4 5 connect' -d "nc's -X: 4, 5 (the default) or connect, for -x"
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l sh -x -d 'run COMMAND with /bin/sh -c on the connection'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -s s -l source -x -a '(__fish_print_hostnames)' -d 'send from local address ADDR'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -s p -l source-port -x -d 'send from local port PORT'
@@ -141,6 +144,7 @@ complete -c sockit -n '__fish_seen_subcommand_from relay' -l explain -d 'print b
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l hexdump -d "log every connection's traffic on stderr as a hex dump"
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l max-conns -x -d 'relay at most N connections at once'
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l pcap -r -F -d "write every connection's traffic to FILE as a pcapng capture"
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l proxy -x -a 'socks5h:// socks5:// socks4a:// http://' -d 'reach TO through a proxy: socks5://, socks5h://, socks4a://, http://'
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l stats -d 'a line per connection at close and a total at exit'
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l workers -x -d 'N processes share a TCP port (SO_REUSEPORT), a loop each'
 complete -c sockit -n '__fish_seen_subcommand_from relay; and __sockit_relay_endpoint_is 0' -a '(__sockit_endpoint relay-from)'

@@ -1,0 +1,178 @@
+#!/usr/bin/env bats
+# proxy.bats - reaching a TCP endpoint through a proxy (SPEC §3 Proxies): --proxy URL and
+# proxy= on connect and relay, nc's -X/-x, with real proxies as the peers: microsocks
+# (SOCKS5, with and without a password), dante (SOCKS4, SOCKS5 with the name resolved here)
+# and ncat --proxy-type http (HTTP CONNECT, with and without Basic authentication).
+# Data is hashed at both ends; refusals are exit 4 with the proxy's reason.
+
+load lib/common
+
+setup() {
+	sk_setup
+}
+
+need() {
+	command -v "$1" >/dev/null || skip "$1 is not installed (Debian package $2)"
+}
+
+# wait_port PORT: something listens on 127.0.0.1:PORT (for proxies that print nothing).
+wait_port() {
+	wait_until 5 eval "[[ -n \$(ss -Hltn '( sport = :$1 )') ]]"
+}
+
+# socks_bg [-u USER -P PASS]: microsocks on a free port. Sets PXPORT.
+socks_bg() {
+	need microsocks microsocks
+	PXPORT=$(free_port)
+	bg_run microsocks -- microsocks -i 127.0.0.1 -p "$PXPORT" "$@"
+	wait_port "$PXPORT"
+}
+
+# dante_bg: danted accepting SOCKS4 and SOCKS5 without authentication. Sets PXPORT.
+dante_bg() {
+	need danted dante-server
+	PXPORT=$(free_port)
+	cat >"$T/danted.conf" <<-EOF
+		logoutput: stderr
+		internal: 127.0.0.1 port = $PXPORT
+		external: 127.0.0.1
+		socksmethod: none
+		clientmethod: none
+		user.privileged: root
+		user.unprivileged: nobody
+		client pass {
+			from: 127.0.0.0/8 to: 0.0.0.0/0
+		}
+		socks pass {
+			from: 127.0.0.0/8 to: 0.0.0.0/0
+			command: connect
+		}
+	EOF
+	bg_run danted -- danted -f "$T/danted.conf" -p "$T/danted.pid"
+	wait_port "$PXPORT"
+}
+
+# http_proxy_bg [ncat options]: ncat as an HTTP CONNECT proxy. Sets PXPORT.
+http_proxy_bg() {
+	PXPORT=$(free_port)
+	bg_run ncat -- ncat -l -k 127.0.0.1 "$PXPORT" --proxy-type http "$@"
+	wait_port "$PXPORT"
+}
+
+# upload_via ARGS...: send 1 MiB through `sockit connect ARGS... 127.0.0.1 $LPORT` to a
+# listener, and check that every byte arrived. These proxies carry no half-close (an EOF
+# from either side ends the tunnel), so the listener's stdin stays open meanwhile.
+upload_via() {
+	random_file "$T/up" 1M
+	hold_fifo "$T/lin" 9
+	LISTEN_IN=$T/lin listen_bg 127.0.0.1 0
+	bg_run client --in "$T/up" -- "$SOCKIT" connect "$@" 127.0.0.1 "$LPORT"
+	local cpid=$BG_PID
+	wait_until 10 eval '(( $(stat -c %s "$T/listen.out") >= 1048576 ))' || true
+	release_fifo 9
+	rm -f "$T/lin"
+	wait_exit "$LPID" 5
+	wait_exit "$cpid" 5
+	assert_same_data "$T/up" "$T/listen.out"
+}
+
+@test "-x alone is SOCKS5 (microsocks): 1 MiB arrives intact" {
+	socks_bg
+	upload_via -x "127.0.0.1:$PXPORT"
+}
+
+@test "--proxy socks5h:// asks the proxy for the name; the peer sees the proxy's address" {
+	socks_bg
+	listen_bg -k --exec cat 127.0.0.1 0
+	got=$( (echo "hello"; sleep 0.3) | timeout 10 "$SOCKIT" connect -v --proxy "socks5h://127.0.0.1:$PXPORT" localhost "$LPORT" 2>"$T/c.err")
+	assert_equal "$got" "hello"
+	grep -F "connected to tcp:localhost:$LPORT" "$T/c.err"
+	wait_accepts 1
+}
+
+@test "SOCKS5 with a password: from the URL or the environment; a wrong one is exit 4" {
+	socks_bg -u alice -P s3cret
+	upload_via --proxy "socks5h://alice:s3cret@127.0.0.1:$PXPORT"
+	SOCKIT_PROXY_USER=alice SOCKIT_PROXY_PASSWORD=s3cret upload_via -x "127.0.0.1:$PXPORT"
+	run -4 --separate-stderr timeout 10 "$SOCKIT" connect --proxy "socks5h://alice:wrong@127.0.0.1:$PXPORT" 127.0.0.1 9 </dev/null
+	assert_equal "$stderr" "sockit: connect: connect to tcp:127.0.0.1:9 via socks5h://127.0.0.1:$PXPORT: proxy authentication failed"
+	run -4 --separate-stderr timeout 10 "$SOCKIT" connect -x "127.0.0.1:$PXPORT" 127.0.0.1 9 </dev/null
+	assert_equal "$stderr" "sockit: connect: connect to tcp:127.0.0.1:9 via socks5h://127.0.0.1:$PXPORT: proxy requires authentication"
+}
+
+@test "the proxy cannot reach the target: exit 4 with the proxy's reason" {
+	socks_bg
+	local port
+	port=$(free_port)
+	run -4 --separate-stderr timeout 10 "$SOCKIT" connect -x "127.0.0.1:$PXPORT" 127.0.0.1 "$port" </dev/null
+	assert_equal "$stderr" "sockit: connect: connect to tcp:127.0.0.1:$port via socks5h://127.0.0.1:$PXPORT: proxy says connection refused"
+}
+
+@test "dante: SOCKS4 (-X 4) to an address, and socks5:// with the name resolved here" {
+	dante_bg
+	upload_via -X 4 -x "127.0.0.1:$PXPORT"
+	listen_bg -k --exec cat 127.0.0.1 0
+	got=$( (echo "resolved here"; sleep 0.3) | timeout 10 "$SOCKIT" connect --proxy "socks5://127.0.0.1:$PXPORT" localhost "$LPORT")
+	assert_equal "$got" "resolved here"
+}
+
+@test "dante refuses a SOCKS4a name: exit 4 naming the SOCKS4 code" {
+	dante_bg
+	run -4 --separate-stderr timeout 10 "$SOCKIT" connect -X 4 -x "127.0.0.1:$PXPORT" localhost 9 </dev/null
+	assert_equal "$stderr" "sockit: connect: connect to tcp:localhost:9 via socks4a://127.0.0.1:$PXPORT: proxy rejected the request (SOCKS4 code 91)"
+}
+
+@test "HTTP CONNECT through ncat (-X connect): 1 MiB intact; a refused target is exit 4" {
+	http_proxy_bg
+	upload_via -X connect -x "127.0.0.1:$PXPORT"
+	local port
+	port=$(free_port)
+	run -4 --separate-stderr timeout 20 "$SOCKIT" connect --proxy "http://127.0.0.1:$PXPORT" 127.0.0.1 "$port" </dev/null
+	assert_regex "$stderr" "^sockit: connect: connect to tcp:127\.0\.0\.1:$port via http://127\.0\.0\.1:$PXPORT: proxy answered 'HTTP/1\.[01] [45][0-9][0-9] .*'$"
+}
+
+@test "HTTP CONNECT with Basic authentication: 407 without credentials, through with them" {
+	http_proxy_bg --proxy-auth bob:pw
+	run -4 --separate-stderr timeout 10 "$SOCKIT" connect --proxy "http://127.0.0.1:$PXPORT" 127.0.0.1 9 </dev/null
+	assert_regex "$stderr" "proxy answered 'HTTP/1\.[01] 407 "
+	upload_via --proxy "http://bob:pw@127.0.0.1:$PXPORT"
+}
+
+@test "relay --proxy: every relayed connection goes through the proxy" {
+	socks_bg
+	listen_bg -k --exec cat 127.0.0.1 0
+	bg_run relay -- "$SOCKIT" relay -v --proxy "socks5h://127.0.0.1:$PXPORT" tcp-listen:127.0.0.1:0 "tcp:127.0.0.1:$LPORT"
+	wait_line "$T/relay.err" '^listening on ' 5 "$BG_PID"
+	local rport i got
+	rport=$(sed -n 's/^listening on .*://p' "$T/relay.err")
+	for i in 1 2 3; do
+		got=$( (echo "relayed $i"; sleep 0.2) | timeout 10 "$SOCKIT" connect 127.0.0.1 "$rport")
+		assert_equal "$got" "relayed $i"
+	done
+	wait_accepts 3
+}
+
+@test "a proxy that is down, and one that never answers (-w): exit 4" {
+	local port start
+	port=$(free_port)
+	run -4 --separate-stderr timeout 10 "$SOCKIT" connect -x "127.0.0.1:$port" 127.0.0.1 9 </dev/null
+	assert_equal "$stderr" "sockit: connect: connect to tcp:127.0.0.1:9 via socks5h://127.0.0.1:$port: Connection refused"
+	peer_bg silent silent
+	start=$(now_ms)
+	run -4 --separate-stderr timeout 10 "$SOCKIT" connect -w 1 -x "127.0.0.1:$PPORT" 127.0.0.1 9 </dev/null
+	assert_equal "$stderr" "sockit: connect: connect to tcp:127.0.0.1:9 via socks5h://127.0.0.1:$PPORT: Connection timed out"
+	(($(now_ms) - start < 5000))
+}
+
+@test "proxy bad input: exit 2 naming it, nothing sent" {
+	run -2 --separate-stderr timeout 5 "$SOCKIT" connect -X 6 -x 127.0.0.1:1080 127.0.0.1 9
+	assert_equal "$stderr" "sockit: connect: invalid -X '6': expected 4, 5 or connect"
+	run -2 --separate-stderr timeout 5 "$SOCKIT" connect -X 5 127.0.0.1 9
+	assert_equal "$stderr" "sockit: connect: -X 5 needs the proxy's address: -x HOST[:PORT]"
+	run -2 --separate-stderr timeout 5 "$SOCKIT" connect --proxy socks5://a:1 -x b:2 127.0.0.1 9
+	assert_equal "$stderr" "sockit: connect: --proxy and -x exclude each other"
+	run -2 --separate-stderr timeout 5 "$SOCKIT" connect --proxy ftp://127.0.0.1:21 127.0.0.1 9
+	assert_regex "$stderr" "^sockit: connect: endpoint 'tcp:127\.0\.0\.1:9,proxy=ftp://127\.0\.0\.1:21': unsupported proxy scheme 'ftp' \(socks5, socks5h, socks4a, http\) \(column [0-9]+\)$"
+	run -2 --separate-stderr timeout 5 "$SOCKIT" connect -u --proxy socks5://127.0.0.1:1080 127.0.0.1 9
+	assert_regex "$stderr" "^sockit: connect: endpoint 'udp:.*proxy"
+}

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_proxy.c - the proxy exchanges byte for byte: what SOCKS5, SOCKS4a and
+ * HTTP CONNECT requests look like, how answers are read (never past their
+ * end), and how refusals are reported.
+ */
+#include "internal.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct run {
+	struct sk_loop *loop;
+	int fds[2]; /* [0] ours (the client side), [1] the test plays the proxy */
+	struct sk__proxy_hs *hs;
+	bool done;
+	int rc;
+	struct sk_err err;
+};
+
+static void on_done(struct sk__proxy_hs *hs, int rc, const struct sk_err *err, void *userdata)
+{
+	struct run *r = userdata;
+
+	r->done = true;
+	r->rc = rc;
+	if (err)
+		r->err = *err;
+}
+
+static void on_tick(struct sk_loop *loop, void *userdata)
+{
+	sk_loop_stop(loop, 0);
+}
+
+/* Let the loop run the exchange for a moment. */
+static void spin(struct run *r)
+{
+	sk_loop_add_timer(r->loop, 20, on_tick, r);
+	sk_loop_run(r->loop);
+}
+
+static bool start(struct run *r, const char *url, const char *host, unsigned port)
+{
+	struct sk_err err;
+
+	memset(r, 0, sizeof(*r));
+	sk_loop_create(&r->loop, &err);
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, r->fds);
+	if (sk__proxy_start(r->loop, r->fds[0], url, host, port, "tcp:target", on_done, r, &r->hs,
+		    &err) < 0)
+		return false;
+	spin(r);
+	return true;
+}
+
+static void stop(struct run *r)
+{
+	sk__proxy_destroy(r->hs);
+	close(r->fds[0]);
+	close(r->fds[1]);
+	sk_loop_destroy(r->loop);
+}
+
+/* What the client sent so far, as the proxy reads it. */
+static ssize_t sent(struct run *r, void *buf, size_t len)
+{
+	return recv(r->fds[1], buf, len, MSG_DONTWAIT);
+}
+
+static void answer(struct run *r, const void *data, size_t len)
+{
+	if (write(r->fds[1], data, len) != (ssize_t)len)
+		ok(0, "the test proxy could not answer");
+	spin(r);
+}
+
+static void test_socks5_plain(void)
+{
+	struct run r;
+	unsigned char buf[512];
+	ssize_t n;
+
+	ok(start(&r, "socks5h://127.0.0.1:1080", "example.org", 443), "socks5h: started");
+	n = sent(&r, buf, sizeof(buf));
+	ok(n == 3 && memcmp(buf, "\x05\x01\x00", 3) == 0, "greeting: version 5, one method, no auth");
+	answer(&r, "\x05\x00", 2);
+	n = sent(&r, buf, sizeof(buf));
+	ok(n == 4 + 1 + 11 + 2 && memcmp(buf, "\x05\x01\x00\x03\x0b" "example.org\x01\xbb", 18) == 0,
+		"CONNECT by name (ATYP 3), port 443");
+	ok(!r.done, "not done before the reply");
+	/* reply with a bound IPv4 address, and the tunnel's first bytes right behind it */
+	answer(&r, "\x05\x00\x00\x01\x7f\x00\x00\x01\x04\x38" "tunnel", 16);
+	ok(r.done && r.rc == 0, "tunnel open");
+	n = recv(r.fds[0], buf, sizeof(buf), MSG_DONTWAIT);
+	ok(n == 6 && memcmp(buf, "tunnel", 6) == 0, "the tunnel's bytes are left unread");
+	stop(&r);
+}
+
+static void test_socks5_auth_and_refusal(void)
+{
+	struct run r;
+	unsigned char buf[512];
+	ssize_t n;
+
+	ok(start(&r, "socks5://bob:pw@127.0.0.1:1080", "192.0.2.7", 80), "socks5 with a user");
+	n = sent(&r, buf, sizeof(buf));
+	ok(n == 4 && memcmp(buf, "\x05\x02\x00\x02", 4) == 0, "offers no auth and user/password");
+	answer(&r, "\x05\x02", 2);
+	n = sent(&r, buf, sizeof(buf));
+	ok(n == 1 + 1 + 3 + 1 + 2 && memcmp(buf, "\x01\x03" "bob\x02" "pw", 8) == 0,
+		"RFC 1929 user/password");
+	answer(&r, "\x01\x00", 2);
+	n = sent(&r, buf, sizeof(buf));
+	ok(n == 10 && memcmp(buf, "\x05\x01\x00\x01\xc0\x00\x02\x07\x00\x50", 10) == 0,
+		"CONNECT to an IPv4 address (ATYP 1)");
+	answer(&r, "\x05\x05\x00\x01\0\0\0\0\0\0", 10);
+	ok(r.done && r.rc == -ECONNREFUSED, "REP 5: -ECONNREFUSED");
+	is_str(r.err.why, "proxy says connection refused", "the proxy's reason");
+	is_str(r.err.what, "connect to tcp:target", "what names the connection");
+	stop(&r);
+
+	ok(start(&r, "socks5h://bob:bad@127.0.0.1:1080", "h", 1), "a wrong password");
+	sent(&r, buf, sizeof(buf));
+	answer(&r, "\x05\x02", 2);
+	sent(&r, buf, sizeof(buf));
+	answer(&r, "\x01\x01", 2);
+	ok(r.done && r.rc == -ECONNREFUSED, "authentication failed: -ECONNREFUSED");
+	is_str(r.err.why, "proxy authentication failed", "... says so");
+	stop(&r);
+
+	ok(start(&r, "socks5h://127.0.0.1:1080", "h", 1), "no credentials");
+	sent(&r, buf, sizeof(buf));
+	answer(&r, "\x05\xff", 2);
+	is_str(r.err.why, "proxy requires authentication", "method 0xff without credentials");
+	stop(&r);
+
+	ok(start(&r, "socks5h://127.0.0.1:1080", "h", 1), "a proxy that is not SOCKS5");
+	sent(&r, buf, sizeof(buf));
+	answer(&r, "HT", 2);
+	ok(r.rc == -EPROTO, "version 'H': -EPROTO");
+	stop(&r);
+}
+
+static void test_socks4a(void)
+{
+	struct run r;
+	unsigned char buf[512];
+	ssize_t n;
+
+	ok(start(&r, "socks4a://al@127.0.0.1:1080", "example.org", 80), "socks4a by name");
+	n = sent(&r, buf, sizeof(buf));
+	ok(n == 8 + 3 + 12 && memcmp(buf, "\x04\x01\x00\x50\x00\x00\x00\x01" "al\0example.org\0", 23) == 0,
+		"SOCKS4a: 0.0.0.1, user id, then the name");
+	answer(&r, "\x00\x5b\0\0\0\0\0\0", 8);
+	ok(r.done && r.rc == -ECONNREFUSED, "0x5b: rejected");
+	is_str(r.err.why, "proxy rejected the request (SOCKS4 code 91)", "... with its code");
+	stop(&r);
+
+	ok(start(&r, "socks4a://127.0.0.1:1080", "10.1.2.3", 22), "socks4a to an address");
+	n = sent(&r, buf, sizeof(buf));
+	ok(n == 9 && memcmp(buf, "\x04\x01\x00\x16\x0a\x01\x02\x03\0", 9) == 0, "plain SOCKS4 request");
+	answer(&r, "\x00\x5a\0\0\0\0\0\0", 8);
+	ok(r.done && r.rc == 0, "0x5a: granted");
+	stop(&r);
+}
+
+static void test_http(void)
+{
+	static const char want[] = "CONNECT [2001:db8::1]:443 HTTP/1.1\r\nHost: [2001:db8::1]:443\r\n"
+				   "Proxy-Authorization: Basic Ym9iOnB3\r\n\r\n";
+	struct run r;
+	char buf[1024];
+	ssize_t n;
+
+	ok(start(&r, "http://bob:pw@127.0.0.1:3128", "2001:db8::1", 443), "http CONNECT");
+	n = sent(&r, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	is_str(buf, want, "request line, Host and Basic credentials");
+	/* the answer in two pieces, the blank line split, tunnel bytes behind it */
+	answer(&r, "HTTP/1.1 200 Connection established\r\nX: y\r", 42);
+	ok(!r.done, "not done before the blank line");
+	answer(&r, "\n\r\nhello", 8);
+	ok(r.done && r.rc == 0, "200: tunnel open");
+	n = recv(r.fds[0], buf, sizeof(buf), MSG_DONTWAIT);
+	ok(n == 5 && memcmp(buf, "hello", 5) == 0, "the tunnel's bytes are left unread");
+	stop(&r);
+
+	ok(start(&r, "http://127.0.0.1:3128", "h", 1), "http refused");
+	sent(&r, buf, sizeof(buf));
+	answer(&r, "HTTP/1.0 407 Proxy Authentication Required\r\n\r\n", 46);
+	ok(r.done && r.rc == -ECONNREFUSED, "407: -ECONNREFUSED");
+	is_str(r.err.why, "proxy answered 'HTTP/1.0 407 Proxy Authentication Required'",
+		"the status line is the reason");
+	stop(&r);
+
+	ok(start(&r, "http://127.0.0.1:3128", "h", 1), "http proxy closes");
+	sent(&r, buf, sizeof(buf));
+	shutdown(r.fds[1], SHUT_WR);
+	spin(&r);
+	ok(r.done && r.rc < 0, "EOF before an answer is a failure");
+	stop(&r);
+}
+
+static void test_credentials(void)
+{
+	struct run r;
+	char buf[600];
+	ssize_t n;
+
+	setenv("SOCKIT_PROXY_USER", "env", 1);
+	setenv("SOCKIT_PROXY_PASSWORD", "pass", 1);
+	ok(start(&r, "http://127.0.0.1:3128", "h", 1), "credentials from the environment");
+	n = sent(&r, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	ok(strstr(buf, "Proxy-Authorization: Basic ZW52OnBhc3M=\r\n") != NULL, "env:pass in Basic");
+	stop(&r);
+	ok(start(&r, "http://url:pw@127.0.0.1:3128", "h", 1), "the URL's win");
+	n = sent(&r, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	ok(strstr(buf, "Basic dXJsOnB3\r\n") != NULL, "url:pw in Basic");
+	stop(&r);
+	unsetenv("SOCKIT_PROXY_USER");
+	unsetenv("SOCKIT_PROXY_PASSWORD");
+}
+
+int main(void)
+{
+	char text[128], *host = NULL;
+	unsigned port = 0;
+
+	test_socks5_plain();
+	test_socks5_auth_and_refusal();
+	test_socks4a();
+	test_http();
+	test_credentials();
+	is_int(sk__proxy_address("socks5h://u:secret@[::1]", &host, &port, text, sizeof(text)), 0,
+		"proxy address");
+	is_str(host, "::1", "its host");
+	is_int(port, 1080, "the SOCKS default port");
+	is_str(text, "socks5h://[::1]:1080", "described without the password");
+	free(host);
+	ok(sk__proxy_resolves_locally("socks5://h") && !sk__proxy_resolves_locally("socks5h://h"),
+		"socks5 resolves here, socks5h at the proxy");
+	return tap_done();
+}

@@ -250,6 +250,7 @@ extern const struct cli_cmd *const cli_commands[];
 
 extern const struct cli_cmd cmd_connect;
 extern const struct cli_cmd cmd_listen;
+extern const struct cli_cmd cmd_probe;
 extern const struct cli_cmd cmd_relay;
 
 #endif

@@ -235,8 +235,6 @@ static int check_args(const struct cli_ctx *ctx, const struct probe_args *a)
 		return cli_usage(ctx, "--expect needs --http");
 	if (a->udp && (a->banner || a->http))
 		return cli_usage(ctx, "%s needs TCP, not -u", a->banner ? "--banner" : "--http");
-	if (a->payload && !a->udp)
-		return cli_usage(ctx, "--payload needs -u");
 	if (a->count && a->wait != WAIT_NONE)
 		return cli_usage(ctx, "--count and %s exclude each other",
 			a->wait == WAIT_OPEN ? "--wait" : "--wait-closed");
@@ -549,11 +547,16 @@ static int build_targets(const struct cli_ctx *ctx, struct probe *p, const struc
 
 	if (npos == 0)
 		return cli_usage(ctx, "missing targets: HOST PORTS or ENDPOINT...");
-	if (npos == 2 && !strchr(pos[1], ':'))
+	if (npos == 2 && !strchr(pos[1], ':')) {
+		if (a->payload && !a->udp)
+			return cli_usage(ctx, "--payload needs UDP targets: -u or udp: endpoints");
 		return host_ports(ctx, p, a, pos[0], pos[1], ranged);
+	}
 	if (a->udp)
 		return cli_usage(ctx, "-u is for the HOST PORTS form; write udp:HOST:PORT");
 	for (int i = 0; i < npos; i++) {
+		if (a->payload && strncmp(pos[i], "udp", 3) != 0)
+			return cli_usage(ctx, "--payload needs UDP targets: -u or udp: endpoints");
 		if (!strchr(pos[i], ':'))
 			return cli_usage(ctx, "'%s' is not an endpoint; give HOST PORTS or ENDPOINT...",
 				pos[i]);

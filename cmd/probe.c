@@ -14,7 +14,6 @@
 #include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +116,7 @@ struct probe {
 	size_t nslots, nfree;
 	int timeout_ms;
 	int sweep_timer, fill_timer;
+	int spare[2]; /* refused TCP sockets for reuse: IPv4, IPv6; -1 when none */
 	unsigned round;
 	int64_t started, wait_deadline;
 	bool done, timed_out;
@@ -919,17 +919,6 @@ static int start_dgram(struct probe *p, int fd, int family)
 	return 0;
 }
 
-/* Whether the handshake is already done, as it is on loopback: the latency
- * is then measured now, not when the loop next looks. */
-static bool established(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
-	       ti.tcpi_state == TCP_ESTABLISHED;
-}
-
 static void set_port(struct sockaddr_storage *ss, unsigned port)
 {
 	if (ss->ss_family == AF_INET)
@@ -938,34 +927,64 @@ static void set_port(struct sockaddr_storage *ss, unsigned port)
 		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
 }
 
+/* A TCP socket for the next probe: the one a refused probe left, or a new one. */
+static int tcp_socket(struct probe *p, int family)
+{
+	int *spare = &p->spare[family == AF_INET6];
+	int fd = *spare;
+
+	*spare = -1;
+	return fd >= 0 ? fd : socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+/* Keep a refused socket for the next probe (it is unconnected again), or close it. */
+static void tcp_spare(struct probe *p, int family, int fd)
+{
+	int *spare = &p->spare[family == AF_INET6];
+
+	if (*spare < 0)
+		*spare = fd;
+	else
+		close(fd);
+}
+
 static void start_probe(struct probe *p, uint32_t ti)
 {
 	struct probe_target *t = &p->targets[ti];
 	const struct probe_host *h = &p->hosts[t->host];
+	bool tcp = h->socktype == SOCK_STREAM && !is_local(h);
 	struct sockaddr_storage ss;
 	struct timespec start;
-	socklen_t len = sizeof(int);
-	int fd, e = 0, so = 0;
+	socklen_t len;
+	int fd, e = 0;
 
 	if (h->naddrs == 0) {
 		record(p, ti, PS_UNRESOLVED, 0, 0);
 		return;
 	}
 	ss = h->addrs[t->addr];
+	len = h->lens[t->addr];
 	set_port(&ss, t->port);
-	fd = socket(ss.ss_family, h->socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = tcp ? tcp_socket(p, ss.ss_family) :
+		   socket(ss.ss_family, h->socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		record(p, ti, PS_ERROR, errno, 0);
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (connect(fd, (struct sockaddr *)&ss, h->lens[t->addr]) < 0)
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
 		e = errno;
-	/* Loopback has usually answered already: no need to ask epoll. */
-	if (e == EINPROGRESS && getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &len) == 0 && so)
-		e = so;
-	else if (e == EINPROGRESS && h->socktype == SOCK_STREAM && !is_local(h) && established(fd))
-		e = 0;
+	/*
+	 * Loopback has usually answered by now. A second connect() tells how
+	 * the first one ended: 0 connected, EALREADY still in progress, else
+	 * its error, after which the socket is unconnected again and serves the
+	 * next probe: no socket() and close() per closed port.
+	 */
+	if (e == EINPROGRESS && tcp) {
+		e = connect(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : errno;
+		if (e == EALREADY)
+			e = EINPROGRESS;
+	}
 	if (e == 0 && h->socktype == SOCK_DGRAM && !is_local(h)) {
 		e = start_dgram(p, fd, ss.ss_family);
 		if (e == 0) {
@@ -982,7 +1001,10 @@ static void start_probe(struct probe *p, uint32_t ti)
 		take_slot(p, fd, ti, PH_CONNECT, &start);
 		return;
 	}
-	close(fd);
+	if (tcp && e == ECONNREFUSED)
+		tcp_spare(p, ss.ss_family, fd);
+	else
+		close(fd);
 	record(p, ti, state_of(h, e), e, 0);
 }
 
@@ -1248,6 +1270,9 @@ static void probe_free(struct probe *p)
 	}
 	for (size_t i = 0; i < p->ntargets; i++)
 		free(p->targets[i].detail);
+	for (int i = 0; i < 2; i++)
+		if (p->spare[i] >= 0)
+			close(p->spare[i]);
 	free(p->hosts);
 	free(p->targets);
 	free(p->queue);
@@ -1268,7 +1293,7 @@ static int find_dashes(int argc, char **argv)
 static int probe_run(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct probe_args a = { .max_targets = DEFAULT_MAX_TARGETS, .interval_ms = -1 };
-	struct probe p = { .ctx = ctx, .a = &a };
+	struct probe p = { .ctx = ctx, .a = &a, .spare = { -1, -1 } };
 	struct probe_out_opts out = { 0 };
 	int dashes = find_dashes(argc, argv), first, status;
 	struct sk_err err;

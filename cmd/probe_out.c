@@ -265,9 +265,9 @@ void probe_print(const struct cli_ctx *ctx, const struct probe_out_opts *o,
 				r.latency, r.detail[0] ? " " : "", r.detail);
 			continue;
 		}
-		printf("%-*s  %-*s  %s%-*s%s  %*s  %s\n", w[0], r.host, w[1], r.port,
+		printf("%-*s  %-*s  %s%-*s%s  %*s%s%s\n", w[0], r.host, w[1], r.port,
 			colour ? state_colour(r.state) : "", w[2], probe_state_names[r.state],
-			colour ? "\033[0m" : "", w[3], r.latency, r.detail);
+			colour ? "\033[0m" : "", w[3], r.latency, r.detail[0] ? "  " : "", r.detail);
 	}
 	fflush(stdout);
 	if (nhidden)

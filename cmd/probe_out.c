@@ -9,6 +9,20 @@
 #include <string.h>
 #include <unistd.h>
 
+const char *const probe_state_names[PS_COUNT] = {
+	[PS_PENDING] = "pending",
+	[PS_OPEN] = "open",
+	[PS_CLOSED] = "closed",
+	[PS_FILTERED] = "filtered",
+	[PS_UNREACHABLE] = "unreachable",
+	[PS_ERROR] = "error",
+	[PS_UNRESOLVED] = "unresolved",
+	[PS_OPEN_FILTERED] = "open|filtered",
+	[PS_REFUSED] = "refused",
+	[PS_MISSING] = "missing",
+	[PS_DENIED] = "denied",
+};
+
 char *probe_escape(const char *s, size_t n)
 {
 	char *out = malloc(n * 4 + 1), *o = out;
@@ -31,22 +45,17 @@ char *probe_escape(const char *s, size_t n)
 	return out;
 }
 
-static bool is_local(const struct probe_host *h)
+static void port_text(
+	const struct probe_host *h, const struct probe_target *t, char *buf, size_t len)
 {
-	return h->naddrs && h->addrs[0].ss_family == AF_UNIX;
-}
-
-static void port_text(const struct probe_host *h, const struct probe_target *t, char *buf,
-	size_t len)
-{
-	if (is_local(h))
+	if (probe_host_is_local(h))
 		snprintf(buf, len, "%s", h->proto);
 	else
 		snprintf(buf, len, "%u/%s", t->port, h->proto);
 }
 
-void probe_target_name(const struct probe_host *h, const struct probe_target *t, char *buf,
-	size_t len)
+void probe_target_name(
+	const struct probe_host *h, const struct probe_target *t, char *buf, size_t len)
 {
 	char port[32];
 
@@ -71,8 +80,8 @@ static double loss_percent(const struct probe_target *t)
 }
 
 /* The LATENCY column: the connect time, or with --count the average. */
-static void latency_text(const struct probe_out_opts *o, const struct probe_target *t, char *buf,
-	size_t len)
+static void latency_text(
+	const struct probe_out_opts *o, const struct probe_target *t, char *buf, size_t len)
 {
 	if (o->count && t->received)
 		snprintf(buf, len, "%.2fms", t->sum / t->received);
@@ -82,13 +91,17 @@ static void latency_text(const struct probe_out_opts *o, const struct probe_targ
 		snprintf(buf, len, "-");
 }
 
-/* The rest of the line: statistics, banner, HTTP status, or why it failed. */
-static void detail_text(const struct probe_out_opts *o, const struct probe_host *h,
+/* The rest of the line: statistics, banner, HTTP status, or why it failed.
+ * A banner or status line is returned as it is (it may be long); other
+ * text is made in buf. */
+static const char *detail_text(const struct probe_out_opts *o, const struct probe_host *h,
 	const struct probe_target *t, char *buf, size_t len)
 {
 	char why[256];
 
 	buf[0] = '\0';
+	if (!o->count && t->detail)
+		return t->detail;
 	if (o->count) {
 		if (t->received)
 			snprintf(buf, len,
@@ -98,13 +111,12 @@ static void detail_text(const struct probe_out_opts *o, const struct probe_host 
 				t->max, stddev(t));
 		else
 			snprintf(buf, len, "%u sent, 0 received, 100%% loss", t->sent);
-	} else if (t->detail) {
-		snprintf(buf, len, "%s%s", t->detail, t->check_failed ? " (not accepted)" : "");
 	} else if (t->state == PS_ERROR) {
 		snprintf(buf, len, "%s", sk_strerror(-t->err, why, sizeof(why)));
 	} else if (t->state == PS_UNRESOLVED) {
 		snprintf(buf, len, "%s", gai_strerror(h->eai));
 	}
+	return buf;
 }
 
 static int http_code(const char *line)
@@ -114,14 +126,14 @@ static int http_code(const char *line)
 	return sp && strncmp(line, "HTTP/", 5) == 0 ? atoi(sp + 1) : 0;
 }
 
-static void json_line(const struct probe_out_opts *o, const struct probe_host *h,
-	const struct probe_target *t)
+static void json_line(
+	const struct probe_out_opts *o, const struct probe_host *h, const struct probe_target *t)
 {
 	char addr[128], why[256];
 
 	printf("{\"host\":");
 	cli_json_string(stdout, h->name);
-	if (h->naddrs && !is_local(h)) {
+	if (h->naddrs && !probe_host_is_local(h)) {
 		sk_addr_format((const struct sockaddr *)&h->addrs[t->addr], h->lens[t->addr], addr,
 			sizeof(addr));
 		printf(",\"address\":");
@@ -150,7 +162,8 @@ static void json_line(const struct probe_out_opts *o, const struct probe_host *h
 		printf(",\"sent\":%u,\"received\":%u,\"loss_percent\":%.1f", t->sent, t->received,
 			loss_percent(t));
 		if (t->received)
-			printf(",\"min_ms\":%.3f,\"avg_ms\":%.3f,\"max_ms\":%.3f,\"stddev_ms\":%.3f",
+			printf(",\"min_ms\":%.3f,\"avg_ms\":%.3f,\"max_ms\":%.3f,\"stddev_ms\":%."
+			       "3f",
 				t->min, t->sum / t->received, t->max, stddev(t));
 	}
 	printf("}\n");
@@ -176,7 +189,9 @@ static const char *state_colour(enum probe_state s)
 
 struct row {
 	const char *host;
-	char port[32], latency[32], detail[1200];
+	char port[32], latency[32], text[300];
+	const char *detail;  /* text, or the target's banner or status line */
+	const char *verdict; /* " (not accepted)" after a failed --http check */
 	enum probe_state state;
 };
 
@@ -187,7 +202,8 @@ static void fill_row(const struct probe_out_opts *o, const struct probe_host *h,
 	r->state = t->state;
 	port_text(h, t, r->port, sizeof(r->port));
 	latency_text(o, t, r->latency, sizeof(r->latency));
-	detail_text(o, h, t, r->detail, sizeof(r->detail));
+	r->detail = detail_text(o, h, t, r->text, sizeof(r->text));
+	r->verdict = t->check_failed ? " (not accepted)" : "";
 }
 
 static bool shown(const struct probe_out_opts *o, const struct probe_target *t)
@@ -208,8 +224,9 @@ static void widths(const struct probe_out_opts *o, const struct probe_host *host
 		fill_row(o, &hosts[targets[i].host], &targets[i], &r);
 		w[0] = (int)strlen(r.host) > w[0] ? (int)strlen(r.host) : w[0];
 		w[1] = (int)strlen(r.port) > w[1] ? (int)strlen(r.port) : w[1];
-		w[2] = (int)strlen(probe_state_names[r.state]) > w[2] ?
-			       (int)strlen(probe_state_names[r.state]) : w[2];
+		w[2] = (int)strlen(probe_state_names[r.state]) > w[2]
+			       ? (int)strlen(probe_state_names[r.state])
+			       : w[2];
 		w[3] = (int)strlen(r.latency) > w[3] ? (int)strlen(r.latency) : w[3];
 	}
 }
@@ -261,13 +278,14 @@ void probe_print(const struct cli_ctx *ctx, const struct probe_out_opts *o,
 		}
 		fill_row(o, &hosts[t->host], t, &r);
 		if (!table) {
-			printf("%s %s %s %s%s%s\n", r.host, r.port, probe_state_names[r.state],
-				r.latency, r.detail[0] ? " " : "", r.detail);
+			printf("%s %s %s %s%s%s%s\n", r.host, r.port, probe_state_names[r.state],
+				r.latency, r.detail[0] ? " " : "", r.detail, r.verdict);
 			continue;
 		}
-		printf("%-*s  %-*s  %s%-*s%s  %*s%s%s\n", w[0], r.host, w[1], r.port,
+		printf("%-*s  %-*s  %s%-*s%s  %*s%s%s%s\n", w[0], r.host, w[1], r.port,
 			colour ? state_colour(r.state) : "", w[2], probe_state_names[r.state],
-			colour ? "\033[0m" : "", w[3], r.latency, r.detail[0] ? "  " : "", r.detail);
+			colour ? "\033[0m" : "", w[3], r.latency, r.detail[0] ? "  " : "", r.detail,
+			r.verdict);
 	}
 	fflush(stdout);
 	if (nhidden)

@@ -46,8 +46,8 @@ static int parse_port_item(const char *list, const char *s, size_t n, const char
 		unsigned char ch = (unsigned char)s[i];
 
 		if (n > 64 || !(ch == '-' || ch == '_' || ch == '.' || ch == '+' || ch == '/' ||
-				   (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
-				   (ch >= 'A' && ch <= 'Z')))
+				      (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+				      (ch >= 'A' && ch <= 'Z')))
 			return sk__usage(err, pos, what, "invalid port '%s'", t);
 	}
 	{
@@ -120,7 +120,8 @@ int sk_cidr_parse(const char *text, struct sk_cidr *out, struct sk_err *err)
 	rc = sk__cidr_parse(text, n, &c, &bad);
 	if (rc == -ERANGE)
 		return sk__usage(err, (int)bad, what, "prefix length '%s' out of range 0-%d",
-			sk__tok(text + bad, n - bad, t, sizeof(t)), c.family == AF_INET6 ? 128 : 32);
+			sk__tok(text + bad, n - bad, t, sizeof(t)),
+			c.family == AF_INET6 ? 128 : 32);
 	if (rc < 0) {
 		size_t an = strcspn(text, "/");
 
@@ -147,8 +148,8 @@ uint64_t sk_cidr_size(const struct sk_cidr *c)
 	return host_bits >= 64 ? UINT64_MAX : (uint64_t)1 << host_bits;
 }
 
-int sk_cidr_nth(const struct sk_cidr *c, uint64_t index, struct sockaddr_storage *ss,
-	socklen_t *len)
+int sk_cidr_nth(
+	const struct sk_cidr *c, uint64_t index, struct sockaddr_storage *ss, socklen_t *len)
 {
 	unsigned char addr[16];
 	size_t alen = c->family == AF_INET6 ? 16 : 4;

@@ -21,8 +21,8 @@ static const char *ports(const char *text, char *buf, size_t len)
 	}
 	buf[0] = '\0';
 	for (size_t i = 0; i < n && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%u-%u", i ? "," : "", r[i].first,
-			r[i].last);
+		off += (size_t)snprintf(
+			buf + off, len - off, "%s%u-%u", i ? "," : "", r[i].first, r[i].last);
 	free(r);
 	return buf;
 }
@@ -87,10 +87,8 @@ static void test_cidr(void)
 	char b[512];
 
 	is_str(block("10.0.0.0/30", b, sizeof(b)), "10.0.0.0..10.0.0.3 (4)", "IPv4 /30");
-	is_str(block("10.0.0.5/30", b, sizeof(b)), "10.0.0.4..10.0.0.7 (4)",
-		"host bits cleared");
-	is_str(block("192.168.1.7", b, sizeof(b)), "192.168.1.7..192.168.1.7 (1)",
-		"lone address");
+	is_str(block("10.0.0.5/30", b, sizeof(b)), "10.0.0.4..10.0.0.7 (4)", "host bits cleared");
+	is_str(block("192.168.1.7", b, sizeof(b)), "192.168.1.7..192.168.1.7 (1)", "lone address");
 	is_str(block("10.0.0.0/8", b, sizeof(b)), "10.0.0.0..10.255.255.255 (16777216)",
 		"IPv4 /8 counted");
 	is_str(block("fd00::/126", b, sizeof(b)), "fd00::..fd00::3 (4)", "IPv6 /126");

@@ -103,15 +103,14 @@ static void record(struct probe *p, uint32_t ti, enum probe_state st, int e, dou
 	/* --count: open when any probe was; the loss says how often. */
 	if (p->a->count && t->received)
 		t->state = PS_OPEN;
-	if (p->a->count && p->ctx->verbose && !p->ctx->quiet) {
+	if (p->a->count && p->ctx->verbose) {
 		char name[300];
 
 		probe_target_name(h, t, name, sizeof(name));
 		if (st == PS_OPEN)
-			fprintf(stderr, "%s %s %.2fms (probe %u)\n", name, probe_state_names[st],
-				ms, t->sent);
+			cli_log(p->ctx, 1, "%s open %.2fms (probe %u)", name, ms, t->sent);
 		else
-			fprintf(stderr, "%s %s (probe %u)\n", name, probe_state_names[st], t->sent);
+			cli_log(p->ctx, 1, "%s %s (probe %u)", name, probe_state_names[st], t->sent);
 	}
 }
 

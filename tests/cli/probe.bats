@@ -289,3 +289,21 @@ EOF2
 		assert_line --index "$i" --regexp "^127\.0\.0\.1 $port/tcp open [0-9.]+ms$"
 	done
 }
+
+@test "filtered by an nftables drop rule, unreachable without a route (private netns)" {
+	unshare -rn true 2>/dev/null || skip "no private network namespace here"
+	command -v nft >/dev/null || skip "nft is not installed"
+	cat >"$T/fw.sh" <<'EOF2'
+ip link set lo up || exit 97
+nft add table inet t || exit 96
+nft add chain inet t in '{ type filter hook input priority 0; }' || exit 96
+nft add rule inet t in tcp dport 9 drop || exit 96
+"$SOCKIT" probe --all -w 0.3 127.0.0.1 9-10
+"$SOCKIT" probe -w 0.3 192.0.2.1 80
+EOF2
+	run --separate-stderr env SOCKIT="$SOCKIT" timeout 30 unshare -rn sh "$T/fw.sh"
+	assert_failure 1
+	assert_equal "$output" "127.0.0.1 9/tcp filtered -
+127.0.0.1 10/tcp closed -
+192.0.2.1 80/tcp unreachable -"
+}

@@ -85,8 +85,10 @@ static void record(struct probe *p, uint32_t ti, enum probe_state st, int e, dou
 		start_probe(p, ti);
 		return;
 	}
-	if (st != PS_OPEN && h->naddrs > 1)
-		t->addr = 0;
+	if (st != PS_OPEN) {
+		free(t->detail); /* a banner of an earlier round */
+		t->detail = NULL;
+	}
 	t->state = (uint8_t)st;
 	t->err = e;
 	t->sent++;
@@ -544,9 +546,16 @@ static void round_start(struct probe *p)
 		for (size_t i = 0; i < p->nhosts; i++)
 			if (p->hosts[i].is_name && p->hosts[i].naddrs == 0)
 				probe_host_resolve(&p->hosts[i], p->hosts[i].name, p->ctx->family);
-	for (size_t i = 0; i < p->ntargets; i++)
-		if (!p->targets[i].satisfied)
-			p->queue[p->nqueue++] = (uint32_t)i;
+	for (size_t i = 0; i < p->ntargets; i++) {
+		struct probe_target *t = &p->targets[i];
+
+		if (t->satisfied)
+			continue;
+		/* A name's addresses are tried from the first again, unless one was open. */
+		if (t->state != PS_OPEN)
+			t->addr = 0;
+		p->queue[p->nqueue++] = (uint32_t)i;
+	}
 	fill(p);
 }
 

@@ -357,7 +357,7 @@ static bool is_service_char(char ch)
 }
 
 /* getservbyname_r needs scratch space; grow it on ERANGE rather than guess. */
-static int lookup_service(const char *name, const char *proto, unsigned *port)
+int sk__service_port(const char *name, const char *proto, unsigned *port)
 {
 	struct servent se, *res = NULL;
 	size_t size = 1024;
@@ -407,7 +407,7 @@ int sk__parse_port(
 	name = dup_view(s, n);
 	if (!name)
 		return -ENOMEM;
-	rc = lookup_service(name, proto, out);
+	rc = sk__service_port(name, proto, out);
 	free(name);
 	if (rc == -ENOENT)
 		return sk__pusage(c, s, "unknown service '%s'", sk__tok(s, n, t, sizeof(t)));

@@ -186,6 +186,8 @@ void sk__split_hostport(const char *s, size_t n, size_t *host_len, const char **
 	size_t *port_len);
 /* End of an address or option value: the first comma no backslash protects. */
 const char *sk__token_end(const char *p);
+/* A service name's port from the services database; 0, -ENOENT or -ENOMEM. */
+int sk__service_port(const char *name, const char *proto, unsigned *port);
 /* "tcp" for stream types, "udp" for datagram ones: the services database key. */
 const char *sk__ep_proto(const struct sk__eptype *t);
 

@@ -125,6 +125,7 @@ expect "$tool_deb" \
 	/usr/share/man/man1/sockit.1.gz \
 	/usr/share/man/man1/sockit-connect.1.gz \
 	/usr/share/man/man1/sockit-listen.1.gz \
+	/usr/share/man/man1/sockit-probe.1.gz \
 	/usr/share/man/man1/sockit-relay.1.gz \
 	/usr/share/man/man1/sockit-resolve.1.gz \
 	/usr/share/man/man7/sockit-endpoint.7.gz \

@@ -292,6 +292,7 @@ extern const struct cli_cmd *const cli_commands[];
 
 extern const struct cli_cmd cmd_connect;
 extern const struct cli_cmd cmd_listen;
+extern const struct cli_cmd cmd_probe;
 extern const struct cli_cmd cmd_relay;
 extern const struct cli_cmd cmd_resolve;
 

@@ -36,6 +36,14 @@ static size_t count_rows(const struct cli_opt *rows)
 	return n;
 }
 
+/* An argument named "[=SECS]" is optional: --wait or --wait=5. */
+static int arg_kind(const struct cli_opt *o)
+{
+	if (!o->arg)
+		return no_argument;
+	return o->arg[0] == '[' ? optional_argument : required_argument;
+}
+
 /* One getopt_long table and short-option string from common + command rows. */
 static void build_getopt(const struct cli_opt *cmd_rows, struct option *longs, char *shorts)
 {
@@ -49,8 +57,7 @@ static void build_getopt(const struct cli_opt *cmd_rows, struct option *longs, c
 			const struct cli_opt *o = &sets[s][i];
 
 			if (o->name)
-				longs[nl++] = (struct option){ o->name,
-					o->arg ? required_argument : no_argument, NULL, o->id };
+				longs[nl++] = (struct option){ o->name, arg_kind(o), NULL, o->id };
 			if (o->short_name) {
 				shorts[ns++] = (char)o->short_name;
 				if (o->arg)
@@ -191,7 +198,8 @@ static void help_rows(const struct cli_opt *rows, FILE *out)
 		else
 			n = snprintf(left, sizeof(left), "-%c", o->short_name);
 		if (o->arg && n > 0 && (size_t)n < sizeof(left))
-			snprintf(left + n, sizeof(left) - (size_t)n, " %s", o->arg);
+			snprintf(left + n, sizeof(left) - (size_t)n, "%s%s",
+				o->arg[0] == '[' ? "" : " ", o->arg);
 		fprintf(out, "  %-26s %s\n", left, o->help);
 	}
 }

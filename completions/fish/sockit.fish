@@ -37,6 +37,11 @@ function __sockit_endpoint --argument-names cmd
                 printf '%s\tAF_VSOCK stream\n' vsock:
                 printf '%s\tprogram, no shell\n' exec:
                 printf '%s\t/bin/sh -c command\n' sh:
+            else if test "$cmd" = probe
+                printf '%s\tTCP port\n' tcp: tcp4: tcp6:
+                printf '%s\tUDP port\n' udp: udp4: udp6:
+                printf '%s\tUNIX socket\n' unix: unix-dgram: unix-seqpacket:
+                printf '%s\tabstract socket\n' abstract: abstract-dgram: abstract-seqpacket:
             else if test "$cmd" = listen
                 printf '%s\tTCP server\n' tcp-listen: tcp4-listen: tcp6-listen:
                 printf '%s\tUDP server\n' udp-listen: udp4-listen: udp6-listen:
@@ -73,29 +78,30 @@ function __sockit_relay_endpoint_is --argument-names want
     test $n = $want
 end
 
-set -l commands connect listen relay resolve help
+set -l commands connect listen probe relay resolve help
 complete -c sockit -f
 
 # Before the command
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a connect -d 'open a connection or datagram flow to an endpoint'
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a listen -d 'accept connections or datagrams on an endpoint'
+complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a probe -d 'check endpoints: open/closed/filtered, latency, banners, HTTP; wait for them'
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a relay -d 'join two endpoints and move bytes both ways'
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a resolve -d 'ask the system resolver; list local interfaces'
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -a help -d 'show the help of a command'
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -s h -l help -d 'show help and exit'
 complete -c sockit -n "not __fish_seen_subcommand_from $commands" -s V -l version -d 'show the version and exit'
-complete -c sockit -n '__fish_seen_subcommand_from help' -a 'connect listen relay resolve'
+complete -c sockit -n '__fish_seen_subcommand_from help' -a 'connect listen probe relay resolve'
 
 # Common options (src/opts.c); conditions are spelled out on each line so
 # that tests/docs-sync/check.sh can tell which command offers what.
-complete -c sockit -n '__fish_seen_subcommand_from connect listen relay resolve' -s 4 -d 'use IPv4 only'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen relay resolve' -s 6 -d 'use IPv6 only'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen relay resolve' -s h -l help -d 'show this help and exit'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen relay resolve' -s i -l idle-timeout -x -d 'give up after SECS without data either way (exit 7)'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen relay resolve' -l json -d 'log events as JSON Lines on stderr'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen relay resolve' -s q -l quiet -d 'print nothing but errors'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen relay resolve' -s v -l verbose -d 'print events on stderr; repeat for more'
-complete -c sockit -n '__fish_seen_subcommand_from connect listen relay resolve' -s w -l timeout -x -d "bound connecting, or a listener's wait for a peer"
+complete -c sockit -n '__fish_seen_subcommand_from connect listen probe relay resolve' -s 4 -d 'use IPv4 only'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen probe relay resolve' -s 6 -d 'use IPv6 only'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen probe relay resolve' -s h -l help -d 'show this help and exit'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen probe relay resolve' -s i -l idle-timeout -x -d 'give up after SECS without data either way (exit 7)'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen probe relay resolve' -l json -d 'log events as JSON Lines on stderr'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen probe relay resolve' -s q -l quiet -d 'print nothing but errors'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen probe relay resolve' -s v -l verbose -d 'print events on stderr; repeat for more'
+complete -c sockit -n '__fish_seen_subcommand_from connect listen probe relay resolve' -s w -l timeout -x -d "bound connecting, or a listener's wait for a peer"
 
 # connect (cmd/connect.c)
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l abstract -x -d 'connect to the abstract UNIX socket NAME'
@@ -138,6 +144,21 @@ complete -c sockit -n '__fish_seen_subcommand_from listen' -l tls -d 'TLS over T
 complete -c sockit -n '__fish_seen_subcommand_from listen' -s u -l udp -d 'UDP: datagrams to stdout, stdin to the latest peer'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -s U -l unix -r -F -d 'listen on the UNIX stream socket PATH'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -a '(__sockit_endpoint listen)'
+
+# probe (cmd/probe.c)
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l all -d 'show every target of a range, not only the open ones'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l banner -d 'read what the server sends first (within -w)'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -s c -l concurrency -x -d 'at most N probes at once (default: the fd limit)'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -s n -l count -x -d 'probe each target N times: latency statistics and loss'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l expect -x -d 'with --http, the status that passes (200, 2xx)'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l http -d 'send GET PATH (default /) and report the status line'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l interval -x -d 'between rounds of --count (1) and --wait (0.5)'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l max-targets -x -d 'refuse more than N targets (default 65536)'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l payload -x -d 'with -u, send these bytes, not an empty datagram'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -s u -l udp -d 'UDP instead of TCP (HOST PORTS form)'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l wait -d 'retry until every target is open (default 30 s)'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l wait-closed -d 'retry until every target is closed'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -a '(__sockit_endpoint probe)'
 
 # relay (cmd/relay.c)
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l explain -d 'print both endpoints and the socket calls; create nothing'

@@ -435,6 +435,43 @@ SK_API int sk_acl_add(struct sk_acl *acl, const char *cidr, bool allow, struct s
  */
 SK_API bool sk_acl_permits(const struct sk_acl *acl, const struct sockaddr *sa);
 
+/* ---- probe targets: port lists and address blocks ------------------------ */
+
+struct sk_port_range {
+	unsigned first, last; /* 1 <= first <= last <= 65535 */
+};
+
+/*
+ * Parse a port list: comma-separated ports ("22"), ranges ("8000-8100") and
+ * service names looked up for proto ("tcp" or "udp"; NULL: "tcp") in the
+ * services database. On success *out is one allocation of *count ranges in
+ * the order given (free() it). SK_EUSAGE with err->pos at the bad item for
+ * an empty item, a reversed range, port 0, a port over 65535 or an unknown
+ * service; -ENOMEM. Pure but for the services look-up.
+ */
+SK_API int sk_port_list_parse(const char *text, const char *proto, struct sk_port_range **out,
+	size_t *count, struct sk_err *err);
+
+/* An IPv4 or IPv6 address block. */
+struct sk_cidr {
+	int family;             /* AF_INET or AF_INET6 */
+	unsigned char addr[16]; /* network order, host bits zero */
+	unsigned prefix;
+};
+
+/*
+ * Parse "ADDR/PREFIX" or a lone address (a block of one). Host bits are
+ * cleared: 10.0.0.5/30 is 10.0.0.4/30. SK_EUSAGE with err->pos for a
+ * malformed address or prefix. Pure.
+ */
+SK_API int sk_cidr_parse(const char *text, struct sk_cidr *out, struct sk_err *err);
+/* How many addresses the block holds; UINT64_MAX for 2^64 and more. */
+SK_API uint64_t sk_cidr_size(const struct sk_cidr *c);
+/* The index-th address of the block (port 0), counting from the network
+ * address; -ERANGE past its end. */
+SK_API int sk_cidr_nth(const struct sk_cidr *c, uint64_t index, struct sockaddr_storage *ss,
+	socklen_t *len);
+
 /* ---- child processes ---------------------------------------------------- */
 
 /*

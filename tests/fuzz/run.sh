@@ -19,7 +19,7 @@ secs=${2:-45}
 [[ $secs =~ ^[1-9][0-9]*$ ]] || usage
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
-targets=(addr argv endpoint)
+targets=(addr argv endpoint targets)
 
 if [[ ! -d $build ]]; then
 	CC=clang meson setup "$build" "$src" -Dfuzz=true -Db_sanitize=address,undefined \

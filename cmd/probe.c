@@ -300,4 +300,5 @@ const struct cli_cmd cmd_probe = {
 		 "CMD [ARGS]",
 	.opts = probe_opts,
 	.run = probe_run,
+	.json_help = "print the results as JSON Lines on stdout",
 };

@@ -780,4 +780,5 @@ const struct cli_cmd cmd_resolve = {
 		 "[OPTIONS] --interfaces",
 	.opts = resolve_opts,
 	.run = resolve_run,
+	.json_help = "print the answers as JSON Lines on stdout",
 };

@@ -234,10 +234,11 @@ static void on_proxy_done(struct sk__proxy_hs *hs, int rc, const struct sk_err *
 	struct sk_connector *c = userdata;
 	int fd = c->proxy_fd;
 
+	if (rc < 0)
+		c->err = *err; /* it lives in hs */
 	sk__proxy_destroy(hs);
 	c->proxy_hs = NULL;
 	if (rc < 0) {
-		c->err = *err;
 		close(fd);
 		c->proxy_fd = -1;
 		finish(c, rc);

@@ -59,6 +59,7 @@ struct cli_cmd {
 	const char *usage; /* lines after "sockit NAME ", '\n'-separated */
 	const struct cli_opt *opts;
 	int (*run)(struct cli_ctx *ctx, int argc, char **argv); /* returns the exit status */
+	const char *json_help; /* --json's help when it is not the event log (NULL) */
 };
 
 /* opts.c */

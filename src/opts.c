@@ -184,7 +184,13 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc, char **a
 	return 0;
 }
 
-static void help_rows(const struct cli_opt *rows, FILE *out)
+/* The common rows of cmd, with its own words for --json where it has them. */
+static const char *row_help(const struct cli_cmd *cmd, const struct cli_opt *o)
+{
+	return o->id == O_JSON && cmd && cmd->json_help ? cmd->json_help : o->help;
+}
+
+static void help_rows(const struct cli_cmd *cmd, const struct cli_opt *rows, FILE *out)
 {
 	for (size_t i = 0; i < count_rows(rows); i++) {
 		const struct cli_opt *o = &rows[i];
@@ -200,7 +206,7 @@ static void help_rows(const struct cli_opt *rows, FILE *out)
 		if (o->arg && n > 0 && (size_t)n < sizeof(left))
 			snprintf(left + n, sizeof(left) - (size_t)n, "%s%s",
 				o->arg[0] == '[' ? "" : " ", o->arg);
-		fprintf(out, "  %-26s %s\n", left, o->help);
+		fprintf(out, "  %-26s %s\n", left, row_help(cmd, o));
 	}
 }
 
@@ -221,9 +227,9 @@ void cli_help(const struct cli_cmd *cmd, FILE *out)
 	fprintf(out, "\n%c%s.\n", toupper((unsigned char)cmd->summary[0]), cmd->summary + 1);
 	if (count_rows(cmd->opts)) {
 		fprintf(out, "\nOptions:\n");
-		help_rows(cmd->opts, out);
+		help_rows(NULL, cmd->opts, out);
 	}
 	fprintf(out, "\nCommon options:\n");
-	help_rows(common_opts, out);
+	help_rows(cmd, common_opts, out);
 	fprintf(out, "\nSee sockit-%s(1) and sockit-endpoint(7).\n", cmd->name);
 }

@@ -55,8 +55,12 @@ struct link {
 	struct link *prev, *next;
 	int from_fd, to_fd;
 	struct sk_connector *connector;
+	struct sk_proxy_reader *header; /* accept-proxy: reading the PROXY header */
 	struct sk_pump *pump;
 	struct cli_trace trace;
+	/* The client and the address it reached, as a PROXY header told or as
+	 * accepted: what proxy-protocol= on TO announces. */
+	struct sockaddr_storage client, server;
 	int64_t started;
 	char peer[128];
 	/* UDP FROM: the source address this session serves, and what came
@@ -207,6 +211,7 @@ static void link_end(struct link *l, int status)
 		free(h);
 	}
 	sk_pump_destroy(l->pump);
+	sk_proxy_reader_destroy(l->header);
 	sk_connector_destroy(l->connector);
 	close_fd(l->from_fd, status < 0 && status != SK_EIDLE);
 	close_fd(l->to_fd, status < 0 && status != SK_EIDLE);
@@ -300,13 +305,10 @@ static void on_connected(struct sk_connector *c, int fd, const struct sk_err *er
 	}
 }
 
-/* Start relaying FROM's fd (adopted) to a new connection to TO. */
-static struct link *link_start(struct relay *r, int fd, const char *peer)
+/* A link for FROM's fd (adopted), not yet connecting. */
+static struct link *link_new(struct relay *r, int fd, const char *peer)
 {
-	struct sk_connect_opts copts = { .timeout_ms = r->ctx->timeout_ms, .family = r->ctx->family };
 	struct link *l = calloc(1, sizeof(*l));
-	struct sk_err err;
-	int rc;
 
 	if (!l) {
 		close_fd(fd, true);
@@ -324,12 +326,90 @@ static struct link *link_start(struct relay *r, int fd, const char *peer)
 	r->links = l;
 	r->nlinks++;
 	r->total_links++;
-	rc = sk_connector_start(r->loop, r->to, &copts, on_connected, l, &l->connector, &err);
+	return l;
+}
+
+/* Start the connection to TO; false when it failed at once (l is gone). */
+static bool link_connect(struct link *l)
+{
+	struct relay *r = l->relay;
+	struct sk_connect_opts copts = {
+		.timeout_ms = r->ctx->timeout_ms,
+		.family = r->ctx->family,
+		.announce_src = l->client.ss_family ? (struct sockaddr *)&l->client : NULL,
+		.announce_dst = l->server.ss_family ? (struct sockaddr *)&l->server : NULL,
+	};
+	struct sk_err err;
+	int rc = sk_connector_start(r->loop, r->to, &copts, on_connected, l, &l->connector, &err);
+
 	if (rc < 0) {
 		on_connected(NULL, rc, &err, l);
-		return NULL;
+		return false;
 	}
-	return l;
+	return true;
+}
+
+/* Start relaying FROM's fd (adopted) to a new connection to TO. */
+static struct link *link_start(struct relay *r, int fd, const char *peer)
+{
+	struct link *l = link_new(r, fd, peer);
+
+	return l && link_connect(l) ? l : NULL;
+}
+
+/* accept-proxy: the PROXY header names the client; then on to TO. */
+static void on_proxy_header(struct sk_proxy_reader *reader, int rc,
+	const struct sk_proxy_info *info, const struct sk_err *err, void *userdata)
+{
+	struct link *l = userdata;
+
+	sk_proxy_reader_destroy(reader);
+	l->header = NULL;
+	if (rc < 0) {
+		cli_log(l->relay->ctx, 1, "%s: %s: %s", l->peer, err->what, err->why);
+		link_end(l, rc);
+		return;
+	}
+	if (!info->local) {
+		struct sk_peer told = { .addr = info->src, .addrlen = sizeof(info->src) };
+
+		l->client = info->src;
+		l->server = info->dst;
+		cli_peer_text(&told, l->peer, sizeof(l->peer));
+		cli_event(l->relay->ctx, "proxied", (struct cli_field[]){ { "peer", l->peer, 0 } }, 1,
+			"PROXY header: client %s", l->peer);
+	}
+	link_connect(l);
+}
+
+/* A peer accepted on FROM: its PROXY header first (accept-proxy), or TO now. */
+static void link_accepted(struct relay *r, int fd, const struct sk_peer *peer, const char *text)
+{
+	socklen_t len = sizeof(struct sockaddr_storage);
+	struct link *l = link_new(r, fd, text);
+	struct sk_err err;
+	int rc;
+
+	if (!l)
+		return;
+	l->client = peer->addr;
+	getsockname(fd, (struct sockaddr *)&l->server, &len);
+	rc = sk_endpoint_proxy_sender(r->from, (const struct sockaddr *)&peer->addr);
+	if (rc < 0) {
+		cli_log(r->ctx, 1, "%s: refused: not a PROXY header sender accept-proxy allows", text);
+		link_end(l, -ECONNREFUSED);
+		return;
+	}
+	if (rc == 0) {
+		link_connect(l);
+		return;
+	}
+	rc = sk_proxy_reader_start(r->loop, fd, r->ctx->timeout_ms, on_proxy_header, l, &l->header,
+		&err);
+	if (rc < 0) {
+		cli_log(r->ctx, 1, "%s: %s: %s", text, err.what, err.why);
+		link_end(l, rc);
+	}
 }
 
 /* ---- accepting --------------------------------------------------------------------- */
@@ -374,7 +454,7 @@ static void on_listener(struct sk_loop *loop, int fd, unsigned events, void *use
 		cli_peer_text(&peer, text, sizeof(text));
 		cli_event(r->ctx, "accepted", (struct cli_field[]){ { "peer", text, 0 } }, 1,
 			"connection from %s", text);
-		link_start(r, cfd, text);
+		link_accepted(r, cfd, &peer, text);
 	}
 	update_accepting(r);
 }

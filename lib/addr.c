@@ -323,3 +323,17 @@ int sk_addr_parse(const char *text, unsigned port, struct sockaddr_storage *ss, 
 			"address '%s'", text ? sk__tok(text, strlen(text), t, sizeof(t)) : "");
 	return 0;
 }
+
+socklen_t sk__sockaddr_len(const struct sockaddr *sa)
+{
+	switch (sa->sa_family) {
+	case AF_INET:
+		return sizeof(struct sockaddr_in);
+	case AF_INET6:
+		return sizeof(struct sockaddr_in6);
+	case AF_UNIX:
+		return sizeof(struct sockaddr_un);
+	default:
+		return sizeof(sa_family_t);
+	}
+}

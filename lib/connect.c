@@ -40,6 +40,8 @@ struct sk_connector {
 	char *target;          /* the host the proxy is asked for (socks5: an address) */
 	int proxy_fd;
 	struct sk__proxy_hs *proxy_hs;
+	/* proxy-protocol=: who the header names (empty family: the socket's own ends) */
+	struct sockaddr_storage announce_src, announce_dst;
 	char text[SK__SUN_PATH_MAX * 2 + 64];
 };
 
@@ -162,6 +164,35 @@ static void release(struct sk_connector *c)
 	free(c);
 }
 
+/* proxy-protocol=: the PROXY header goes first on the new connection. */
+static int announce(struct sk_connector *c, int fd)
+{
+	struct sockaddr_storage src = c->announce_src, dst = c->announce_dst;
+	socklen_t len = sizeof(src);
+	char header[256];
+	ssize_t n;
+
+	if (src.ss_family == AF_UNSPEC)
+		getsockname(fd, (struct sockaddr *)&src, &len);
+	len = sizeof(dst);
+	if (dst.ss_family == AF_UNSPEC)
+		getpeername(fd, (struct sockaddr *)&dst, &len);
+	n = sk_proxy_header_build((int)c->ep->opt.proxy_protocol, (struct sockaddr *)&src,
+		(struct sockaddr *)&dst, header, sizeof(header));
+	/* A new connection's send buffer takes a couple of hundred bytes whole. */
+	if (n > 0) {
+		ssize_t sent = send(fd, header, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (sent != n)
+			n = sent < 0 ? -errno : -EAGAIN;
+	}
+	if (n < 0) {
+		close(fd);
+		return sk__fail(&c->err, (int)n, "send the PROXY header to %s", c->text);
+	}
+	return fd;
+}
+
 /* An exchange with the proxy still under way is abandoned. */
 static void drop_proxy(struct sk_connector *c)
 {
@@ -217,6 +248,8 @@ static void finish(struct sk_connector *c, int result)
 	}
 	if (result != c->proxy_fd)
 		drop_proxy(c);
+	if (result >= 0 && (c->ep->opt.set & (1ull << SK__O_PROXY_PROTOCOL)))
+		result = announce(c, result);
 	c->finished = true;
 	stop_timer(c, &c->stagger_timer);
 	stop_timer(c, &c->deadline_timer);
@@ -485,6 +518,10 @@ int sk_connector_start(struct sk_loop *loop, const struct sk_endpoint *ep,
 	c->loop = loop;
 	c->ep = ep;
 	c->proxy_fd = -1;
+	if (opts->announce_src && opts->announce_dst) {
+		memcpy(&c->announce_src, opts->announce_src, sk__sockaddr_len(opts->announce_src));
+		memcpy(&c->announce_dst, opts->announce_dst, sk__sockaddr_len(opts->announce_dst));
+	}
 	c->cb = cb;
 	c->userdata = userdata;
 	sk_err_clear(&c->err);

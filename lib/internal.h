@@ -245,6 +245,8 @@ struct sk__cidr {
 /* 0, -EINVAL (address not numeric; *bad = its offset) or -ERANGE (prefix;
  * *bad = its offset). No prefix means a single address. */
 int sk__cidr_parse(const char *s, size_t n, struct sk__cidr *out, size_t *bad);
+/* The size of a whole address of sa's family (AF_INET, AF_INET6, AF_UNIX). */
+socklen_t sk__sockaddr_len(const struct sockaddr *sa);
 /* Does sa fall in the block? An IPv4-mapped IPv6 address matches IPv4 blocks. */
 bool sk__cidr_match(const struct sk__cidr *cidr, const struct sockaddr *sa);
 

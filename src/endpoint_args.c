@@ -200,7 +200,7 @@ static bool serves(enum sk_transport t)
 /* Options that parse and print back, but that no command can honour yet. */
 static const char *const later_options[] = {
 	"accept-proxy", "alpn", "ca", "cert", "ciphers", "ciphersuites", "insecure", "key",
-	"key-pass", "pin", "proxy-protocol", "sni", "tls-max", "tls-min",
+	"key-pass", "pin", "sni", "tls-max", "tls-min",
 	"verify-client", NULL,
 };
 

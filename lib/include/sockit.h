@@ -246,6 +246,9 @@ struct sk_connect_opts {
 	int timeout_ms; /* whole attempt incl. Happy Eyeballs; <= 0: the endpoint's
 			   timeout= or none */
 	int family;     /* AF_UNSPEC, or AF_INET/AF_INET6 to restrict (-4/-6) */
+	/* proxy-protocol=: the client and server the header announces (a relay's
+	 * own peer and listening address); NULL: this connection's own ends. */
+	const struct sockaddr *announce_src, *announce_dst;
 };
 
 /*
@@ -381,6 +384,43 @@ SK_API int sk_dgram_recv(int fd, struct sk_dgram *d, size_t n, char *buf, size_t
  */
 SK_API int sk_dgram_session(int listen_fd, const struct sockaddr *peer, socklen_t peerlen,
 	struct sk_err *err);
+
+/* ---- the PROXY protocol (proxy-protocol=, accept-proxy) ----------------------- */
+
+/* What a PROXY header says: the original client (src) and the address it
+ * reached (dst); local when it carries no addresses (v1 UNKNOWN, v2 LOCAL). */
+struct sk_proxy_info {
+	bool local;
+	struct sockaddr_storage src, dst;
+};
+
+/*
+ * A PROXY protocol header of version 1 (text) or 2 (binary) for a connection
+ * from src to dst. IPv4-mapped addresses are written as IPv4; other or mixed
+ * families as v1 "UNKNOWN" or a v2 header without addresses. Returns its length, -ENOSPC when buf is too small (232 bytes
+ * always suffice) or -EINVAL for another version.
+ */
+SK_API ssize_t sk_proxy_header_build(int version, const struct sockaddr *src,
+	const struct sockaddr *dst, void *buf, size_t len);
+/* Parse a header at the start of buf: its length, 0 when more bytes are
+ * needed, -EPROTO when buf does not start with one. */
+SK_API ssize_t sk_proxy_header_parse(const void *buf, size_t len, struct sk_proxy_info *out);
+
+struct sk_proxy_reader; /* opaque: reading a PROXY header on an accepted socket */
+/* Called once: rc 0 with info, or a negative code (-EPROTO: not a header,
+ * -ETIMEDOUT, -ECONNRESET) with err. The reader may be destroyed inside. */
+typedef void (*sk_proxy_read_cb)(struct sk_proxy_reader *r, int rc,
+	const struct sk_proxy_info *info, const struct sk_err *err, void *userdata);
+/* Read the header on fd (borrowed) in loop, never a byte past it, within
+ * timeout_ms (<= 0: 5 s). */
+SK_API int sk_proxy_reader_start(struct sk_loop *loop, int fd, int timeout_ms,
+	sk_proxy_read_cb cb, void *userdata, struct sk_proxy_reader **out, struct sk_err *err);
+/* Stop reading (if still going) and free. NULL-safe. */
+SK_API void sk_proxy_reader_destroy(struct sk_proxy_reader *r);
+/* accept-proxy on a listener: 1 when peer must send a PROXY header, 0 when
+ * the listener reads none, -EACCES when accept-proxy=CIDR leaves peer out
+ * (refuse it). */
+SK_API int sk_endpoint_proxy_sender(const struct sk_endpoint *ep, const struct sockaddr *peer);
 
 /* ---- captures (--pcap) ------------------------------------------------------ */
 

@@ -176,3 +176,98 @@ upload_via() {
 	run -2 --separate-stderr timeout 5 "$SOCKIT" connect -u --proxy socks5://127.0.0.1:1080 127.0.0.1 9
 	assert_regex "$stderr" "^sockit: connect: endpoint 'udp:.*proxy"
 }
+
+# ---- the PROXY protocol: proxy-protocol= sends the header, accept-proxy reads it ----------
+
+@test "connect proxy-protocol=v1: the server reads the exact text line, then the data" {
+	listen_bg 127.0.0.1 0
+	printf 'payload' | timeout 10 "$SOCKIT" connect -v "tcp:127.0.0.1:$LPORT,proxy-protocol=v1" 2>"$T/c.err"
+	wait_exit "$LPID" 5
+	local cport
+	cport=$(sed -n 's/^connection from 127\.0\.0\.1://p' "$T/listen.err")
+	run -0 cat "$T/listen.out"
+	assert_output "$(printf 'PROXY TCP4 127.0.0.1 127.0.0.1 %s %s\r\npayload' "$cport" "$LPORT")"
+}
+
+@test "connect proxy-protocol=v2 over IPv6: the binary header decodes to our two ends" {
+	listen_bg ::1 0
+	printf 'after' | timeout 10 "$SOCKIT" connect "tcp:[::1]:$LPORT,proxy-protocol=v2"
+	wait_exit "$LPID" 5
+	local cport
+	cport=$(sed -n 's/^connection from \[::1\]://p' "$T/listen.err")
+	run -0 "$PY" -c '
+import socket, struct, sys
+b = open(sys.argv[1], "rb").read()
+assert b[:12] == b"\r\n\r\n\x00\r\nQUIT\n", b[:12]
+ver, fam, n = b[12], b[13], struct.unpack(">H", b[14:16])[0]
+src, dst = socket.inet_ntop(socket.AF_INET6, b[16:32]), socket.inet_ntop(socket.AF_INET6, b[32:48])
+sp, dp = struct.unpack(">HH", b[48:52])
+print(hex(ver), hex(fam), n, src, dst, sp, dp, b[16 + n:].decode())' "$T/listen.out"
+	assert_output "0x21 0x21 36 ::1 ::1 $cport $LPORT after"
+}
+
+@test "relay chain: proxy-protocol=v2 out, accept-proxy in: the far relay sees the real client" {
+	listen_bg --name server -k --exec cat 127.0.0.1 0
+	local sport=$LPORT
+	bg_run far -- "$SOCKIT" relay -vv --stats "tcp-listen:127.0.0.1:0,accept-proxy=127.0.0.0/8" "tcp:127.0.0.1:$sport"
+	wait_line "$T/far.err" '^listening on ' 5 "$BG_PID"
+	local far
+	far=$(sed -n 's/^listening on .*://p' "$T/far.err")
+	bg_run near -- "$SOCKIT" relay -v tcp-listen:127.0.0.1:0 "tcp:127.0.0.1:$far,proxy-protocol=v2"
+	wait_line "$T/near.err" '^listening on ' 5 "$BG_PID"
+	local near got cport
+	near=$(sed -n 's/^listening on .*://p' "$T/near.err")
+	cport=$(free_port)
+	got=$( (printf 'through both'; sleep 0.3) | timeout 10 "$SOCKIT" connect -p "$cport" 127.0.0.1 "$near")
+	assert_equal "$got" "through both"
+	# The far relay's peer is the near relay, but it reports the client's own port.
+	wait_line "$T/far.err" "^PROXY header: client 127\.0\.0\.1:$cport\$" 5
+	wait_line "$T/far.err" "^closed 127\.0\.0\.1:$cport -> " 5
+}
+
+@test "accept-proxy: a sender outside the CIDR is refused; a missing header is refused" {
+	listen_bg --name server -k --exec cat 127.0.0.1 0
+	bg_run far -- "$SOCKIT" relay -v -w 1 "tcp-listen:127.0.0.1:0,accept-proxy=10.0.0.0/8" "tcp:127.0.0.1:$LPORT"
+	wait_line "$T/far.err" '^listening on ' 5 "$BG_PID"
+	local far
+	far=$(sed -n 's/^listening on .*://p' "$T/far.err")
+	run -1 --separate-stderr timeout 10 "$SOCKIT" connect "tcp:127.0.0.1:$far,proxy-protocol=v1" </dev/null
+	wait_line "$T/far.err" "refused: not a PROXY header sender accept-proxy allows" 5
+	bg_run any -- "$SOCKIT" relay -v "tcp-listen:127.0.0.1:0,accept-proxy" "tcp:127.0.0.1:$LPORT"
+	wait_line "$T/any.err" '^listening on ' 5 "$BG_PID"
+	local any
+	any=$(sed -n 's/^listening on .*://p' "$T/any.err")
+	run -1 --separate-stderr timeout 10 "$SOCKIT" connect 127.0.0.1 "$any" <<<"GET / HTTP/1.0"
+	wait_line "$T/any.err" 'not a PROXY protocol header' 5
+	# The server never saw a connection from either.
+	run grep -c '^connection from ' "$T/server.err"
+	assert_output 0
+}
+
+@test "haproxy between: it reads our v1 header and sends v2 that accept-proxy reads" {
+	need haproxy haproxy
+	listen_bg --name server -k --exec cat 127.0.0.1 0
+	bg_run relay -- "$SOCKIT" relay -v "tcp-listen:127.0.0.1:0,accept-proxy" "tcp:127.0.0.1:$LPORT"
+	wait_line "$T/relay.err" '^listening on ' 5 "$BG_PID"
+	local rport hport got cport
+	rport=$(sed -n 's/^listening on .*://p' "$T/relay.err")
+	hport=$(free_port)
+	cat >"$T/haproxy.cfg" <<-EOF
+		defaults
+		    mode tcp
+		    timeout connect 5s
+		    timeout client 10s
+		    timeout server 10s
+		frontend in
+		    bind 127.0.0.1:$hport accept-proxy
+		    default_backend out
+		backend out
+		    server s1 127.0.0.1:$rport send-proxy-v2
+	EOF
+	bg_run haproxy -- haproxy -db -f "$T/haproxy.cfg"
+	wait_port "$hport"
+	cport=$(free_port)
+	got=$( (printf 'via haproxy'; sleep 0.3) | timeout 10 "$SOCKIT" connect -p "$cport" "tcp:127.0.0.1:$hport,proxy-protocol=v1")
+	assert_equal "$got" "via haproxy"
+	wait_line "$T/relay.err" "^PROXY header: client 127\.0\.0\.1:$cport\$" 5
+}

@@ -2,11 +2,13 @@
 /*
  * test_proxy.c - the proxy exchanges byte for byte: what SOCKS5, SOCKS4a and
  * HTTP CONNECT requests look like, how answers are read (never past their
- * end), and how refusals are reported.
+ * end), and how refusals are reported; PROXY protocol headers built, parsed
+ * and read off a socket.
  */
 #include "internal.h"
 #include "tap.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -226,6 +228,152 @@ static void test_credentials(void)
 	unsetenv("SOCKIT_PROXY_PASSWORD");
 }
 
+
+static void sin_of(struct sockaddr_storage *ss, const char *addr, unsigned port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(addr, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		inet_pton(AF_INET6, addr, &s6->sin6_addr);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		inet_pton(AF_INET, addr, &s4->sin_addr);
+	}
+}
+
+static void test_header_build_parse(void)
+{
+	struct sockaddr_storage src, dst, mapped;
+	struct sk_proxy_info info;
+	char buf[256], text[64];
+	ssize_t n;
+
+	sin_of(&src, "192.0.2.1", 40000);
+	sin_of(&dst, "198.51.100.2", 443);
+	n = sk_proxy_header_build(1, (struct sockaddr *)&src, (struct sockaddr *)&dst, buf, sizeof(buf));
+	buf[n > 0 ? n : 0] = '\0';
+	is_str(buf, "PROXY TCP4 192.0.2.1 198.51.100.2 40000 443\r\n", "v1 text");
+	is_int(sk_proxy_header_parse(buf, (size_t)n, &info), n, "v1 parses back whole");
+	ok(!info.local && sk_addr_port((struct sockaddr *)&info.src) == 40000 &&
+			sk_addr_port((struct sockaddr *)&info.dst) == 443, "v1 ports");
+	sk_addr_format((struct sockaddr *)&info.src, sizeof(info.src), text, sizeof(text));
+	is_str(text, "192.0.2.1", "v1 source address");
+	is_int(sk_proxy_header_parse(buf, (size_t)n - 1, &info), 0, "v1 without its LF: more needed");
+	is_int(sk_proxy_header_parse("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n", 31, &info), -EPROTO,
+		"v1 with a bare LF: -EPROTO");
+	is_int(sk_proxy_header_parse("PROXY TCP4 1.2.3.4 5.6.7.8 1 70000\r\n", 36, &info), -EPROTO,
+		"v1 with port 70000: -EPROTO");
+	is_int(sk_proxy_header_parse("PROXY UNKNOWN\r\nx", 16, &info), 15, "v1 UNKNOWN");
+	ok(info.local, "... carries no addresses");
+	is_int(sk_proxy_header_parse("GET / HTTP/1.0\r\n", 16, &info), -EPROTO, "HTTP is not a header");
+	is_int(sk_proxy_header_parse("PRO", 3, &info), 0, "a prefix of one: more needed");
+	memset(buf, 'A', sizeof(buf));
+	memcpy(buf, "PROXY ", 6);
+	is_int(sk_proxy_header_parse(buf, 120, &info), -EPROTO, "no line end within 107 bytes");
+
+	sin_of(&src, "2001:db8::1", 1);
+	sin_of(&dst, "2001:db8::2", 2);
+	n = sk_proxy_header_build(2, (struct sockaddr *)&src, (struct sockaddr *)&dst, buf, sizeof(buf));
+	is_int(n, 16 + 36, "v2 over IPv6: 52 bytes");
+	ok(buf[12] == 0x21 && buf[13] == 0x21, "v2 PROXY command, TCP over IPv6");
+	is_int(sk_proxy_header_parse(buf, 20, &info), 0, "v2 cut short: more needed");
+	is_int(sk_proxy_header_parse(buf, (size_t)n, &info), n, "v2 parses back whole");
+	sk_addr_format((struct sockaddr *)&info.dst, sizeof(info.dst), text, sizeof(text));
+	is_str(text, "2001:db8::2", "v2 destination address");
+	is_int(sk_proxy_header_build(2, (struct sockaddr *)&src, (struct sockaddr *)&dst, buf, 40),
+		-ENOSPC, "a small buffer: -ENOSPC");
+	is_int(sk_proxy_header_build(3, (struct sockaddr *)&src, (struct sockaddr *)&dst, buf, 256),
+		-EINVAL, "version 3: -EINVAL");
+
+	sin_of(&mapped, "::ffff:10.0.0.1", 5);
+	sin_of(&dst, "10.0.0.2", 6);
+	n = sk_proxy_header_build(1, (struct sockaddr *)&mapped, (struct sockaddr *)&dst, buf, sizeof(buf));
+	buf[n > 0 ? n : 0] = '\0';
+	is_str(buf, "PROXY TCP4 10.0.0.1 10.0.0.2 5 6\r\n", "an IPv4-mapped client is written as IPv4");
+	n = sk_proxy_header_build(2, (struct sockaddr *)&src, (struct sockaddr *)&dst, buf, sizeof(buf));
+	ok(n == 16 && buf[13] == 0, "mixed families: v2 without addresses");
+	is_int(sk_proxy_header_parse(buf, (size_t)n, &info), 16, "... parses");
+	ok(info.local, "... as carrying no addresses");
+}
+
+struct pp_run {
+	bool done;
+	int rc;
+	struct sk_proxy_info info;
+};
+
+static void on_header(struct sk_proxy_reader *r, int rc, const struct sk_proxy_info *info,
+	const struct sk_err *err, void *userdata)
+{
+	struct pp_run *p = userdata;
+
+	p->done = true;
+	p->rc = rc;
+	if (info)
+		p->info = *info;
+}
+
+static void test_header_reader(void)
+{
+	struct run r = { 0 };
+	struct pp_run p = { 0 };
+	struct sk_proxy_reader *reader;
+	struct sk_err err;
+	char buf[64];
+	ssize_t n;
+
+	sk_loop_create(&r.loop, &err);
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, r.fds);
+	is_int(sk_proxy_reader_start(r.loop, r.fds[0], 2000, on_header, &p, &reader, &err), 0,
+		"reader started");
+	answer(&r, "PROXY TCP6 ::1 ::2 10", 21);
+	ok(!p.done, "half a line: still reading");
+	answer(&r, "00 20\r\nclient bytes", 19);
+	ok(p.done && p.rc == 0, "the header is read");
+	is_int(sk_addr_port((struct sockaddr *)&p.info.src), 1000, "its source port");
+	n = recv(r.fds[0], buf, sizeof(buf), MSG_DONTWAIT);
+	ok(n == 12 && memcmp(buf, "client bytes", 12) == 0, "the client's bytes are left unread");
+	sk_proxy_reader_destroy(reader);
+
+	p = (struct pp_run){ 0 };
+	sk_proxy_reader_start(r.loop, r.fds[0], 50, on_header, &p, &reader, &err);
+	spin(&r);
+	spin(&r);
+	spin(&r);
+	ok(p.done && p.rc == -ETIMEDOUT, "nothing within the timeout: -ETIMEDOUT");
+	sk_proxy_reader_destroy(reader);
+	r.hs = NULL;
+	stop(&r);
+}
+
+static void test_proxy_sender(void)
+{
+	struct sk_endpoint *bare, *cidr, *none;
+	struct sockaddr_storage in, out;
+	struct sk_err err;
+
+	sk_endpoint_parse("tcp-listen:0,accept-proxy", &bare, &err);
+	sk_endpoint_parse("tcp-listen:0,accept-proxy=10.0.0.0/8,accept-proxy=::1", &cidr, &err);
+	sk_endpoint_parse("tcp-listen:0", &none, &err);
+	sin_of(&in, "::ffff:10.1.2.3", 1);
+	sin_of(&out, "192.0.2.1", 1);
+	is_int(sk_endpoint_proxy_sender(none, (struct sockaddr *)&in), 0, "no accept-proxy: 0");
+	is_int(sk_endpoint_proxy_sender(bare, (struct sockaddr *)&out), 1, "bare: anyone sends one");
+	is_int(sk_endpoint_proxy_sender(cidr, (struct sockaddr *)&in), 1, "a mapped sender in 10/8");
+	is_int(sk_endpoint_proxy_sender(cidr, (struct sockaddr *)&out), -EACCES, "outside: -EACCES");
+	sin_of(&in, "::1", 1);
+	is_int(sk_endpoint_proxy_sender(cidr, (struct sockaddr *)&in), 1, "::1 listed");
+	sk_endpoint_free(bare);
+	sk_endpoint_free(cidr);
+	sk_endpoint_free(none);
+}
+
 int main(void)
 {
 	char text[128], *host = NULL;
@@ -236,6 +384,9 @@ int main(void)
 	test_socks4a();
 	test_http();
 	test_credentials();
+	test_header_build_parse();
+	test_header_reader();
+	test_proxy_sender();
 	is_int(sk__proxy_address("socks5h://u:secret@[::1]", &host, &port, text, sizeof(text)), 0,
 		"proxy address");
 	is_str(host, "::1", "its host");

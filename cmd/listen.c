@@ -10,7 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { O_ALLOW = 256, O_BROKER, O_CHAT, O_DENY, O_MAX_CONNS, O_SYSTEMD, O_TIMESTAMPS };
+enum { O_ALLOW = 256, O_BROKER, O_CHAT, O_DENY, O_MAX_CONNS, O_PROXY_AUTH, O_PROXY_SERVER,
+	O_SYSTEMD, O_TIMESTAMPS };
 
 static const struct cli_opt listen_opts[] = {
 	/* id, long name, short, argument, help; keep alphabetical by long name */
@@ -28,6 +29,8 @@ static const struct cli_opt listen_opts[] = {
 	{ O_MAX_CONNS, "max-conns", 0, "N", "with -k, at most N clients at once" },
 	{ CLI_O_PCAP, "pcap", 0, "FILE", "write the traffic to FILE as a pcapng capture (one peer)" },
 	{ 'p', "port", 'p', "PORT", "the port to listen on (as in nc -l -p PORT)" },
+	{ O_PROXY_AUTH, "proxy-auth", 0, "FILE", "--proxy-server clients must log in as a USER:PASSWORD line of FILE" },
+	{ O_PROXY_SERVER, "proxy-server", 0, "KIND", "be a socks5 or http (CONNECT) proxy; --allow/--deny apply to targets too" },
 	{ CLI_O_SH, "sh", 0, "COMMAND", "run COMMAND with /bin/sh -c for each connection" },
 	{ O_SYSTEMD, "systemd", 0, NULL, "serve the socket systemd passed (socket activation)" },
 	{ O_TIMESTAMPS, "timestamps", 0, NULL, "with -u, prefix each datagram with its receive time" },
@@ -78,6 +81,7 @@ struct client {
 struct listener_run {
 	struct cli_ctx *ctx;
 	struct cli_children *children; /* -e/--sh: a program per connection */
+	struct cli_proxy_serve *proxy; /* --proxy-server: a proxy session per connection */
 	struct sk_loop *loop;
 	struct sk_listener *listener;
 	bool keep_open;
@@ -109,6 +113,8 @@ struct listener_run {
 struct listen_args {
 	struct cli_endpoint_args ep;
 	struct cli_exec exec;
+	const char *proxy_server, *proxy_auth;
+	enum sk_proxy_kind proxy_kind;
 	bool keep_open;
 	enum hub_mode mode;
 	struct sk_acl *acl;
@@ -140,6 +146,13 @@ static int listen_opt(struct cli_ctx *ctx, int id, const char *arg, void *state)
 		return cli_stdio_opt(ctx, id);
 	case CLI_O_PCAP:
 		return cli_pcap_opt(ctx, arg);
+	case O_PROXY_SERVER:
+		a->proxy_server = arg;
+		a->keep_open = true;
+		return cli_proxy_kind(ctx, arg, &a->proxy_kind);
+	case O_PROXY_AUTH:
+		a->proxy_auth = arg;
+		return 0;
 	case O_ALLOW:
 	case O_DENY:
 		return acl_rule(ctx, a, arg, id == O_ALLOW);
@@ -639,6 +652,16 @@ static void on_child_exit(void *userdata, int status)
 		update_interest(r);
 }
 
+/* --proxy-server: a session ended; --max-conns counts live ones. */
+static void on_proxy_session_end(void *userdata, int status)
+{
+	struct listener_run *r = userdata;
+
+	r->nclients--;
+	r->last_activity = sk_loop_now(r->loop);
+	update_interest(r);
+}
+
 static void exec_peer(struct listener_run *r, int fd, const char *peer)
 {
 	int status = cli_child_spawn(r->children, fd, peer);
@@ -691,6 +714,12 @@ static void on_listener(struct sk_loop *loop, int fd, unsigned events, void *use
 	got_peer(r);
 	if (r->children) {
 		exec_peer(r, cfd, text);
+		return;
+	}
+	if (r->proxy) {
+		r->nclients++;
+		cli_proxy_serve_client(r->proxy, cfd, text);
+		update_interest(r);
 		return;
 	}
 	if (!r->keep_open) {
@@ -753,8 +782,8 @@ static int serve(struct listener_run *r)
 {
 	int status = 0, rc;
 
-	if (r->children) {
-		r->stdin_eof = true; /* each program has its connection; stdin is not read */
+	if (r->children || r->proxy) {
+		r->stdin_eof = true; /* each connection has its own peer; stdin is not read */
 	} else if (r->mode != HUB_STDIO) {
 		r->stdin_eof = true; /* clients talk to each other; stdio stays out of it */
 		r->stall_timer = sk_loop_add_timer(r->loop, STALL_MS / 4, on_stall_check, r);
@@ -799,6 +828,7 @@ static void run_cleanup(struct listener_run *r)
 	free(r->outbuf);
 	free(r->dgram_slots);
 	cli_children_destroy(r->children);
+	cli_proxy_serve_destroy(r->proxy);
 	sk_listener_destroy(r->listener);
 	sk_loop_destroy(r->loop);
 }
@@ -822,6 +852,21 @@ static int check_hub_args(const struct cli_ctx *ctx, const struct listen_args *a
 }
 
 /* -e/--sh serve stream peers one program each; stdio and the hubs are elsewhere. */
+static int check_proxy_args(const struct cli_ctx *ctx, const struct listen_args *a,
+	const struct sk_endpoint *ep)
+{
+	if (a->proxy_auth && !a->proxy_server)
+		return cli_usage(ctx, "--proxy-auth needs --proxy-server");
+	if (!a->proxy_server)
+		return 0;
+	if (a->exec.text || a->mode != HUB_STDIO)
+		return cli_usage(ctx, "--proxy-server excludes -e/--exec, --sh, --broker and --chat");
+	if (ep && sk_endpoint_socktype(ep) != SOCK_STREAM)
+		return cli_usage(ctx, "--proxy-server needs a stream listener, not %s",
+			sk_endpoint_type_name(ep));
+	return 0;
+}
+
 static int check_exec_args(const struct cli_ctx *ctx, const struct listen_args *a,
 	const struct sk_endpoint *ep)
 {
@@ -899,6 +944,8 @@ static int check_stdio_args(const struct cli_ctx *ctx, const struct listen_args 
 {
 	if (a->exec.text)
 		return cli_stdio_opts_unsupported(ctx, a->exec.shell ? "--sh" : "--exec");
+	if (a->proxy_server)
+		return cli_stdio_opts_unsupported(ctx, "--proxy-server");
 	if (a->keep_open)
 		return cli_stdio_opts_unsupported(ctx, "--keep-open");
 	if (sk_endpoint_socktype(ep) == SOCK_DGRAM)
@@ -922,6 +969,8 @@ static int listen_run(struct cli_ctx *ctx, int argc, char **argv)
 		status = cli_endpoint_build(ctx, &a.ep, true, argc - first, argv + first, NULL, &ep);
 	if (status == 0 && ep)
 		status = check_hub_args(ctx, &a, ep);
+	if (status == 0)
+		status = check_proxy_args(ctx, &a, ep);
 	if (status == 0 && ep)
 		status = check_exec_args(ctx, &a, ep);
 	if (status == 0 && ep)
@@ -943,6 +992,9 @@ static int listen_run(struct cli_ctx *ctx, int argc, char **argv)
 	status = cli_loop_open(ctx, &r.loop);
 	if (status == 0 && a.exec.text)
 		status = cli_children_create(ctx, &a.exec, on_child_exit, &r, &r.children);
+	if (status == 0 && a.proxy_server)
+		status = cli_proxy_serve_create(ctx, r.loop, a.proxy_kind, a.proxy_auth, a.acl,
+			on_proxy_session_end, &r, &r.proxy);
 	if (status)
 		goto out;
 	rc = a.systemd ? adopt_systemd_socket(&r.listener, &err)

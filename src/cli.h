@@ -263,6 +263,20 @@ int cli_child_spawn(struct cli_children *cs, int fd, const char *peer);
  * 1 when it failed or was killed, 128+N on our signal N. */
 int cli_child_run(const struct cli_ctx *ctx, const struct cli_exec *exec, int fd, const char *peer);
 
+/* proxyserve.c: listen --proxy-server, a SOCKS5 or HTTP CONNECT proxy. */
+struct cli_proxy_serve;
+/* --proxy-server socks5|http; 0 or an exit status. */
+int cli_proxy_kind(const struct cli_ctx *ctx, const char *arg, enum sk_proxy_kind *out);
+/* Serve sessions in loop; auth_file (--proxy-auth, "user:password" lines) may
+ * be NULL; acl (borrowed) is checked against every target address too. on_end
+ * is called as each session ends. 0 or an exit status (message printed). */
+int cli_proxy_serve_create(const struct cli_ctx *ctx, struct sk_loop *loop,
+	enum sk_proxy_kind kind, const char *auth_file, const struct sk_acl *acl,
+	cli_child_exit_fn on_end, void *userdata, struct cli_proxy_serve **out);
+/* A new client (fd adopted; peer names it in messages). */
+void cli_proxy_serve_client(struct cli_proxy_serve *ps, int fd, const char *peer);
+void cli_proxy_serve_destroy(struct cli_proxy_serve *ps); /* NULL-safe */
+
 /* accept.c: what listen and relay share about accepting. */
 /* "127.0.0.1:5000", "[::1]:5000", a UNIX path, or "unnamed UNIX peer". */
 void cli_peer_text(const struct sk_peer *peer, char *buf, size_t len);

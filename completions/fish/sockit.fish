@@ -136,6 +136,8 @@ complete -c sockit -n '__fish_seen_subcommand_from listen' -l interactive -d 'li
 complete -c sockit -n '__fish_seen_subcommand_from listen' -s k -l keep-open -d 'keep accepting: stdin to every client, every client to stdout'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l max-conns -x -d 'with -k, at most N clients at once'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l pcap -r -F -d 'write the traffic to FILE as a pcapng capture (one peer)'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l proxy-auth -r -F -d '--proxy-server clients must log in as a USER:PASSWORD line of FILE'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l proxy-server -x -a 'socks5 http' -d 'be a socks5 or http (CONNECT) proxy; --allow/--deny apply to targets too'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -s p -l port -x -d 'the port to listen on (as in nc -l -p PORT)'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l sh -x -d 'run COMMAND with /bin/sh -c for each connection'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l systemd -d 'serve the socket systemd passed (socket activation)'

@@ -422,6 +422,44 @@ SK_API void sk_proxy_reader_destroy(struct sk_proxy_reader *r);
  * (refuse it). */
 SK_API int sk_endpoint_proxy_sender(const struct sk_endpoint *ep, const struct sockaddr *peer);
 
+/* ---- serving as a proxy (listen --proxy-server) ---------------------------- */
+
+enum sk_proxy_kind { SK_PROXY_ANY, SK_PROXY_SOCKS5, SK_PROXY_HTTP };
+
+/* What a proxy client asked for. */
+struct sk_proxy_request {
+	char host[256]; /* a name or an address literal, without brackets */
+	unsigned port;
+	char user[256]; /* the user it authenticated as, or "" */
+};
+
+struct sk_proxy_server; /* opaque: one client's request, then our answer */
+/* Whether user/password may use the proxy. */
+typedef bool (*sk_proxy_auth_fn)(const char *user, const char *password, void *userdata);
+/* Called once per stage: with rc 0 and req when the request is read (or the
+ * reply sent), else a negative code with err (-EPROTO, -EACCES for bad
+ * credentials, -ETIMEDOUT, -ECONNRESET); the refusal has been sent to the
+ * client by then. The server may be destroyed inside. */
+typedef void (*sk_proxy_request_cb)(struct sk_proxy_server *s, int rc,
+	const struct sk_proxy_request *req, const struct sk_err *err, void *userdata);
+
+/*
+ * Read a SOCKS5 (kind SK_PROXY_SOCKS5) or HTTP CONNECT (SK_PROXY_HTTP)
+ * request, or either (SK_PROXY_ANY, told by the first byte), on an accepted
+ * socket (borrowed), within timeout_ms (<= 0: 10 s). With auth, the client
+ * must authenticate (SOCKS5 user/password, HTTP Basic). Nothing past the
+ * request is read.
+ */
+SK_API int sk_proxy_server_start(struct sk_loop *loop, int fd, enum sk_proxy_kind kind,
+	int timeout_ms, sk_proxy_auth_fn auth, void *auth_userdata, sk_proxy_request_cb cb,
+	void *userdata, struct sk_proxy_server **out, struct sk_err *err);
+/* Answer the request: rc 0 (the target is connected: SOCKS5 success, HTTP
+ * 200) or how reaching it failed (-ECONNREFUSED, -ETIMEDOUT, -EACCES for a
+ * denied target...); done is called once the reply is sent. */
+SK_API int sk_proxy_server_reply(struct sk_proxy_server *s, int rc, sk_proxy_request_cb done,
+	void *userdata);
+SK_API void sk_proxy_server_destroy(struct sk_proxy_server *s);
+
 /* ---- captures (--pcap) ------------------------------------------------------ */
 
 struct sk_pcap; /* opaque: a pcapng file being written */

@@ -273,3 +273,97 @@ print(hex(ver), hex(fam), n, src, dst, sp, dp, b[16 + n:].decode())' "$T/listen.
 	assert_equal "$got" "via haproxy"
 	wait_line "$T/relay.err" "^PROXY header: client 127\.0\.0\.1:$cport\$" 5
 }
+
+# ---- listen --proxy-server: sockit as the proxy, curl and sockit as its clients ----------
+
+# proxy_server_bg KIND [OPTIONS]: `sockit listen -v --proxy-server KIND` on loopback. Sets PXPORT.
+proxy_server_bg() {
+	local kind=$1
+	shift
+	bg_run pxs -- "$SOCKIT" listen -v --proxy-server "$kind" "$@" 127.0.0.1 0
+	wait_line "$T/pxs.err" '^listening on ' 5 "$BG_PID"
+	PXPORT=$(sed -n 's/^listening on .*://p' "$T/pxs.err")
+}
+
+# web_bg: python's http.server on loopback serving $T/www/file (256 KiB). Sets WEBPORT.
+web_bg() {
+	mkdir -p "$T/www"
+	random_file "$T/www/file" 256K
+	WEBPORT=$(free_port)
+	bg_run web -- "$PY" -m http.server --bind 127.0.0.1 --directory "$T/www" "$WEBPORT"
+	wait_port "$WEBPORT"
+}
+
+@test "--proxy-server socks5: curl fetches a file through it (name resolved by the proxy)" {
+	need curl curl
+	web_bg
+	proxy_server_bg socks5
+	timeout 20 curl -sS --socks5-hostname "127.0.0.1:$PXPORT" "http://localhost:$WEBPORT/file" -o "$T/got"
+	assert_same_data "$T/www/file" "$T/got"
+	wait_line "$T/pxs.err" "^127\.0\.0\.1:[0-9]+ -> localhost:$WEBPORT$" 5
+}
+
+@test "--proxy-server http: curl tunnels through CONNECT; sockit -X connect too" {
+	need curl curl
+	web_bg
+	proxy_server_bg http
+	timeout 20 curl -sS -p -x "http://127.0.0.1:$PXPORT" "http://127.0.0.1:$WEBPORT/file" -o "$T/got"
+	assert_same_data "$T/www/file" "$T/got"
+	# sockit as the client: the reply is the headers, then the file
+	printf 'GET /file HTTP/1.0\r\n\r\n' | timeout 10 "$SOCKIT" connect -X connect -x "127.0.0.1:$PXPORT" 127.0.0.1 "$WEBPORT" >"$T/raw"
+	tail -c 262144 "$T/raw" >"$T/body"
+	assert_same_data "$T/www/file" "$T/body"
+	grep -q '^HTTP/1.0 200 ' "$T/raw"
+}
+
+@test "--proxy-auth: the right password goes through, a wrong one is refused (exit 4)" {
+	printf '# users\nalice:s3cret\n\nbob:pw\n' >"$T/users"
+	listen_bg --name server -k --exec cat 127.0.0.1 0
+	proxy_server_bg socks5 --proxy-auth "$T/users"
+	got=$( (echo "logged in"; sleep 0.3) | timeout 10 "$SOCKIT" connect --proxy "socks5h://bob:pw@127.0.0.1:$PXPORT" 127.0.0.1 "$LPORT")
+	assert_equal "$got" "logged in"
+	run -4 --separate-stderr timeout 10 "$SOCKIT" connect --proxy "socks5h://bob:nope@127.0.0.1:$PXPORT" 127.0.0.1 "$LPORT" </dev/null
+	assert_equal "$stderr" "sockit: connect: connect to tcp:127.0.0.1:$LPORT via socks5h://127.0.0.1:$PXPORT: proxy authentication failed"
+	run -4 --separate-stderr timeout 10 "$SOCKIT" connect --proxy "socks5h://127.0.0.1:$PXPORT" 127.0.0.1 "$LPORT" </dev/null
+	assert_equal "$stderr" "sockit: connect: connect to tcp:127.0.0.1:$LPORT via socks5h://127.0.0.1:$PXPORT: proxy requires authentication"
+	# HTTP Basic against the same file
+	bg_run pxh -- "$SOCKIT" listen -v --proxy-server http --proxy-auth "$T/users" 127.0.0.1 0
+	wait_line "$T/pxh.err" '^listening on ' 5 "$BG_PID"
+	local hport
+	hport=$(sed -n 's/^listening on .*://p' "$T/pxh.err")
+	run -4 --separate-stderr timeout 10 "$SOCKIT" connect --proxy "http://alice:bad@127.0.0.1:$hport" 127.0.0.1 "$LPORT" </dev/null
+	assert_regex "$stderr" "proxy answered 'HTTP/1\.1 407 Proxy Authentication Required'$"
+	got=$( (echo "basic ok"; sleep 0.3) | timeout 10 "$SOCKIT" connect --proxy "http://alice:s3cret@127.0.0.1:$hport" 127.0.0.1 "$LPORT")
+	assert_equal "$got" "basic ok"
+}
+
+@test "--proxy-server with --deny: a denied target is never connected to; others are" {
+	listen_bg --name server -k --exec cat 127.0.0.1 0
+	proxy_server_bg socks5 --deny 127.0.0.2/32
+	run -4 --separate-stderr timeout 10 "$SOCKIT" connect -x "127.0.0.1:$PXPORT" 127.0.0.2 "$LPORT" </dev/null
+	assert_equal "$stderr" "sockit: connect: connect to tcp:127.0.0.2:$LPORT via socks5h://127.0.0.1:$PXPORT: proxy says connection not allowed by ruleset"
+	got=$( (echo "allowed"; sleep 0.3) | timeout 10 "$SOCKIT" connect -x "127.0.0.1:$PXPORT" 127.0.0.1 "$LPORT")
+	assert_equal "$got" "allowed"
+	# the server saw only the allowed one
+	run grep -c '^connection from ' "$T/server.err"
+	assert_output 1
+}
+
+@test "--proxy-server bad input: exit 2 before anything listens" {
+	local port
+	port=$(free_port)
+	run -2 --separate-stderr timeout 5 "$SOCKIT" listen --proxy-server ftp 127.0.0.1 "$port"
+	assert_equal "$stderr" "sockit: listen: invalid --proxy-server 'ftp': expected socks5 or http"
+	run -2 --separate-stderr timeout 5 "$SOCKIT" listen --proxy-auth "$T/none" 127.0.0.1 "$port"
+	assert_equal "$stderr" "sockit: listen: --proxy-auth needs --proxy-server"
+	run -2 --separate-stderr timeout 5 "$SOCKIT" listen --proxy-server socks5 --proxy-auth "$T/none" 127.0.0.1 "$port"
+	assert_equal "$stderr" "sockit: listen: --proxy-auth '$T/none': No such file or directory"
+	printf 'nocolon\n' >"$T/bad"
+	run -2 --separate-stderr timeout 5 "$SOCKIT" listen --proxy-server http --proxy-auth "$T/bad" 127.0.0.1 "$port"
+	assert_equal "$stderr" "sockit: listen: --proxy-auth '$T/bad' line 1: expected USER:PASSWORD"
+	run -2 --separate-stderr timeout 5 "$SOCKIT" listen --proxy-server socks5 --exec cat 127.0.0.1 "$port"
+	assert_equal "$stderr" "sockit: listen: --proxy-server excludes -e/--exec, --sh, --broker and --chat"
+	run -2 --separate-stderr timeout 5 "$SOCKIT" listen --proxy-server socks5 -u 127.0.0.1 "$port"
+	assert_equal "$stderr" "sockit: listen: --proxy-server needs a stream listener, not udp-listen"
+	[[ -z $(ss -Hltn "( sport = :$port )") ]]
+}

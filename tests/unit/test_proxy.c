@@ -374,6 +374,132 @@ static void test_proxy_sender(void)
 	sk_endpoint_free(none);
 }
 
+/* ---- the server side, against our own client, both in one loop ---------------------------- */
+
+struct served {
+	struct run client;
+	struct sk_proxy_server *server;
+	int stage_rc;
+	struct sk_proxy_request req;
+	bool got_request, replied;
+	int reply_with; /* what the "target" connect gives */
+};
+
+static bool auth_ok(const char *user, const char *password, void *userdata)
+{
+	return strcmp(user, "u") == 0 && strcmp(password, "p") == 0;
+}
+
+static void on_replied(struct sk_proxy_server *s, int rc, const struct sk_proxy_request *req,
+	const struct sk_err *err, void *userdata)
+{
+	struct served *v = userdata;
+
+	v->replied = true;
+	v->stage_rc = rc;
+}
+
+static void on_served_request(struct sk_proxy_server *s, int rc, const struct sk_proxy_request *req,
+	const struct sk_err *err, void *userdata)
+{
+	struct served *v = userdata;
+
+	v->got_request = rc == 0;
+	v->stage_rc = rc;
+	if (rc < 0)
+		shutdown(v->client.fds[1], SHUT_RDWR); /* as the command closes the client */
+	if (rc == 0) {
+		v->req = *req;
+		sk_proxy_server_reply(s, v->reply_with, on_replied, v);
+	}
+}
+
+/* Our client (url) asks the server (kind, auth) for host:port; returns the client's rc. */
+static int serve_one(struct served *v, const char *url, enum sk_proxy_kind kind, bool auth,
+	const char *host, unsigned port)
+{
+	struct sk_err err;
+
+	memset(v, 0, sizeof(*v) - sizeof(v->reply_with));
+	v->client.rc = 1;
+	sk_loop_create(&v->client.loop, &err);
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, v->client.fds);
+	sk_proxy_server_start(v->client.loop, v->client.fds[1], kind, 2000, auth ? auth_ok : NULL,
+		NULL, on_served_request, v, &v->server, &err);
+	sk__proxy_start(v->client.loop, v->client.fds[0], url, host, port, "tcp:t", on_done,
+		&v->client, &v->client.hs, &err);
+	for (int i = 0; i < 10 && !v->client.done; i++)
+		spin(&v->client);
+	return v->client.done ? v->client.rc : 1;
+}
+
+static void served_stop(struct served *v)
+{
+	sk_proxy_server_destroy(v->server);
+	stop(&v->client);
+}
+
+static void test_server(void)
+{
+	struct served v = { .reply_with = 0 };
+	char buf[32];
+
+	is_int(serve_one(&v, "socks5h://127.0.0.1:1", SK_PROXY_SOCKS5, false, "example.org", 8080), 0,
+		"SOCKS5: our client gets through our server");
+	ok(v.got_request && strcmp(v.req.host, "example.org") == 0 && v.req.port == 8080,
+		"the server read example.org:8080");
+	ok(v.replied && v.stage_rc == 0, "the success reply was sent");
+	/* the first tunnelled bytes stay for the pump */
+	ok(send(v.client.fds[0], "tunnel", 6, 0) == 6 &&
+			recv(v.client.fds[1], buf, sizeof(buf), MSG_DONTWAIT) == 6,
+		"nothing past the request was read");
+	served_stop(&v);
+
+	is_int(serve_one(&v, "socks5://u:p@127.0.0.1:1", SK_PROXY_ANY, true, "192.0.2.1", 22), 0,
+		"SOCKS5 with the right password (kind: either)");
+	ok(strcmp(v.req.host, "192.0.2.1") == 0 && strcmp(v.req.user, "u") == 0, "address and user");
+	served_stop(&v);
+
+	is_int(serve_one(&v, "socks5h://u:x@127.0.0.1:1", SK_PROXY_SOCKS5, true, "h", 1), -ECONNREFUSED,
+		"a wrong password is refused");
+	is_str(v.client.err.why, "proxy authentication failed", "... and our client says so");
+	ok(!v.got_request && v.stage_rc == -EACCES, "the server reports -EACCES");
+	served_stop(&v);
+
+	v.reply_with = -ECONNREFUSED;
+	is_int(serve_one(&v, "socks5h://127.0.0.1:1", SK_PROXY_SOCKS5, false, "h", 1), -ECONNREFUSED,
+		"a target that refuses");
+	is_str(v.client.err.why, "proxy says connection refused", "... is SOCKS5 reply 5");
+	served_stop(&v);
+
+	v.reply_with = -EACCES;
+	serve_one(&v, "socks5h://127.0.0.1:1", SK_PROXY_SOCKS5, false, "h", 1);
+	is_str(v.client.err.why, "proxy says connection not allowed by ruleset", "a denied target: reply 2");
+	served_stop(&v);
+
+	v.reply_with = 0;
+	is_int(serve_one(&v, "http://u:p@127.0.0.1:1", SK_PROXY_HTTP, true, "::1", 443), 0,
+		"HTTP CONNECT with Basic credentials");
+	ok(strcmp(v.req.host, "::1") == 0 && v.req.port == 443, "[::1]:443 read without brackets");
+	served_stop(&v);
+
+	is_int(serve_one(&v, "http://127.0.0.1:1", SK_PROXY_HTTP, true, "h", 1), -ECONNREFUSED,
+		"HTTP without credentials");
+	is_str(v.client.err.why, "proxy answered 'HTTP/1.1 407 Proxy Authentication Required'", "... 407");
+	served_stop(&v);
+
+	v.reply_with = -ETIMEDOUT;
+	serve_one(&v, "http://127.0.0.1:1", SK_PROXY_HTTP, false, "h", 1);
+	is_str(v.client.err.why, "proxy answered 'HTTP/1.1 504 Gateway Timeout'", "a target timing out: 504");
+	served_stop(&v);
+
+	v.reply_with = 0;
+	ok(serve_one(&v, "http://127.0.0.1:1", SK_PROXY_SOCKS5, false, "h", 1) < 0,
+		"an HTTP client at a SOCKS5-only server fails");
+	is_int(v.stage_rc, -EPROTO, "... the server saw no SOCKS5 client");
+	served_stop(&v);
+}
+
 int main(void)
 {
 	char text[128], *host = NULL;
@@ -387,6 +513,7 @@ int main(void)
 	test_header_build_parse();
 	test_header_reader();
 	test_proxy_sender();
+	test_server();
 	is_int(sk__proxy_address("socks5h://u:secret@[::1]", &host, &port, text, sizeof(text)), 0,
 		"proxy address");
 	is_str(host, "::1", "its host");

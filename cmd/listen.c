@@ -622,10 +622,7 @@ static void add_client(struct listener_run *r, int fd, const char *peer)
 /* A peer the --allow/--deny rules keep out: a reset, so it cannot mistake it for EOF. */
 static void refuse(struct listener_run *r, int fd, const char *peer)
 {
-	struct linger abort_close = { .l_onoff = 1, .l_linger = 0 };
-
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
-	close(fd);
+	cli_close(fd, true);
 	cli_event(r->ctx, "refused", (struct cli_field[]){ { "peer", peer, 0 } }, 1,
 		"refused %s (--allow/--deny)", peer);
 }

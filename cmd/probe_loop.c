@@ -124,15 +124,6 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Reset on close (SO_LINGER 0): the service sees the handshake and an RST, no data. */
-static void close_reset(int fd)
-{
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
-}
-
 /* A TCP socket connected to itself (same address and port both ends, which
  * loopback allows for a port in the ephemeral range) found nothing listening. */
 static bool self_connected(int fd)
@@ -152,10 +143,8 @@ static void fill(struct probe *p);
 static void release_slot(struct probe *p, struct slot *s, bool reset)
 {
 	sk_loop_del_fd(p->loop, s->fd);
-	if (reset)
-		close_reset(s->fd);
-	else
-		close(s->fd);
+	/* A reset: the service sees the handshake and an RST, no data. */
+	cli_close(s->fd, reset);
 	s->fd = -1;
 	free(s->buf);
 	s->buf = NULL;
@@ -247,7 +236,7 @@ static void connected(
 	if (s)
 		release_slot(p, s, true);
 	else
-		close_reset(fd);
+		cli_close(fd, true);
 	record(p, ti, PS_OPEN, 0, ms);
 }
 

@@ -178,18 +178,6 @@ static void report_link(struct link *l, int status)
 	report_closed(r, l->peer, sent, received, sk_loop_now(r->loop) - l->started, status);
 }
 
-/* A reset is carried as a reset: SO_LINGER 0 makes close() send RST. */
-static void close_fd(int fd, bool reset)
-{
-	struct linger abort_close = { .l_onoff = 1, .l_linger = 0 };
-
-	if (fd < 0)
-		return;
-	if (reset)
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
-	close(fd);
-}
-
 static void update_accepting(struct relay *r);
 
 static bool is_session(const struct link *l)
@@ -213,8 +201,8 @@ static void link_end(struct link *l, int status)
 	sk_pump_destroy(l->pump);
 	sk_proxy_reader_destroy(l->header);
 	sk_connector_destroy(l->connector);
-	close_fd(l->from_fd, status < 0 && status != SK_EIDLE);
-	close_fd(l->to_fd, status < 0 && status != SK_EIDLE);
+	cli_close(l->from_fd, status < 0 && status != SK_EIDLE);
+	cli_close(l->to_fd, status < 0 && status != SK_EIDLE);
 	if (l->prev)
 		l->prev->next = l->next;
 	else
@@ -311,7 +299,7 @@ static struct link *link_new(struct relay *r, int fd, const char *peer)
 	struct link *l = calloc(1, sizeof(*l));
 
 	if (!l) {
-		close_fd(fd, true);
+		cli_close(fd, true);
 		return NULL;
 	}
 	l->relay = r;
@@ -813,7 +801,7 @@ static int open_side(struct relay *r, const struct sk_endpoint *ep, const char *
 static void close_side(const struct sk_pump_side *side, bool reset)
 {
 	if (side->rfd >= 0 && side->rfd == side->wfd)
-		close_fd(side->rfd, reset);
+		cli_close(side->rfd, reset);
 }
 
 static int relay_once(struct relay *r)

@@ -230,6 +230,10 @@ int sk__proxy_start(struct sk_loop *loop, int fd, const char *url, const char *h
 	unsigned port, const char *what, sk__proxy_cb cb, void *userdata,
 	struct sk__proxy_hs **out, struct sk_err *err);
 void sk__proxy_destroy(struct sk__proxy_hs *hs);
+/* Take an HTTP head off fd into buf (cap bytes; NUL-terminated at *len) up
+ * to its blank line and never past it: 1 once the blank line is in, 0 while
+ * more is to come (buf full when *len reaches cap - 1), or a negative code. */
+int sk__recv_http_head(int fd, char *buf, size_t cap, size_t *len);
 /* socks5:// (not socks5h://) wants the target's address, resolved here. */
 bool sk__proxy_resolves_locally(const char *url);
 /* Where the proxy is (*host malloc'd) and "SCHEME://HOST:PORT" for messages

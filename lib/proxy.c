@@ -336,33 +336,35 @@ static void http_answered(struct sk__proxy_hs *hs)
 	refused(hs, -ECONNREFUSED, "proxy answered '%.200s'", hs->in);
 }
 
-/* Read the HTTP answer up to its blank line and not a byte further. */
-static int read_http(struct sk__proxy_hs *hs)
+int sk__recv_http_head(int fd, char *buf, size_t cap, size_t *len)
 {
-	size_t room = sizeof(hs->in) - 1 - hs->in_len, from;
-	ssize_t n = recv(hs->fd, hs->in + hs->in_len, room, MSG_PEEK | MSG_DONTWAIT);
+	ssize_t n = recv(fd, buf + *len, cap - 1 - *len, MSG_PEEK | MSG_DONTWAIT);
+	size_t from = *len > 3 ? *len - 3 : 0;
 	char *end;
 
 	if (n <= 0)
 		return n == 0 ? -ECONNRESET : errno == EAGAIN ? 0 : -errno;
-	hs->in[hs->in_len + (size_t)n] = '\0';
-	from = hs->in_len > 3 ? hs->in_len - 3 : 0;
-	end = strstr(hs->in + from, "\r\n\r\n");
+	buf[*len + (size_t)n] = '\0';
+	end = strstr(buf + from, "\r\n\r\n");
 	if (end)
-		n = end + 4 - (hs->in + hs->in_len);
-	if (recv(hs->fd, hs->in + hs->in_len, (size_t)n, MSG_DONTWAIT) != n)
+		n = end + 4 - (buf + *len);
+	if (recv(fd, buf + *len, (size_t)n, MSG_DONTWAIT) != n)
 		return -EIO;
-	hs->in_len += (size_t)n;
-	hs->in[hs->in_len] = '\0';
-	if (end) {
+	*len += (size_t)n;
+	buf[*len] = '\0';
+	return end != NULL;
+}
+
+/* Read the HTTP answer up to its blank line and not a byte further. */
+static int read_http(struct sk__proxy_hs *hs)
+{
+	int rc = sk__recv_http_head(hs->fd, hs->in, sizeof(hs->in), &hs->in_len);
+
+	if (rc > 0)
 		http_answered(hs);
-		return 0;
-	}
-	if (hs->in_len >= sizeof(hs->in) - 1) {
+	else if (rc == 0 && hs->in_len >= sizeof(hs->in) - 1)
 		refused(hs, -EPROTO, "proxy answer longer than %d bytes", REPLY_MAX);
-		return 0;
-	}
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 static void on_io(struct sk_loop *loop, int fd, unsigned events, void *userdata)

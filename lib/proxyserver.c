@@ -303,26 +303,13 @@ static void http_request(struct sk_proxy_server *s)
 /* Read the request headers up to the blank line and not a byte further. */
 static int read_http(struct sk_proxy_server *s)
 {
-	size_t room = REQUEST_MAX - s->in_len, from;
-	ssize_t n = recv(s->fd, s->in + s->in_len, room, MSG_PEEK | MSG_DONTWAIT);
-	char *end;
+	int rc = sk__recv_http_head(s->fd, (char *)s->in, sizeof(s->in), &s->in_len);
 
-	if (n <= 0)
-		return n == 0 ? -ECONNRESET : errno == EAGAIN ? 0 : -errno;
-	s->in[s->in_len + (size_t)n] = '\0';
-	from = s->in_len > 3 ? s->in_len - 3 : 0;
-	end = strstr((char *)s->in + from, "\r\n\r\n");
-	if (end)
-		n = (unsigned char *)end + 4 - (s->in + s->in_len);
-	if (recv(s->fd, s->in + s->in_len, (size_t)n, MSG_DONTWAIT) != n)
-		return -EIO;
-	s->in_len += (size_t)n;
-	s->in[s->in_len] = '\0';
-	if (end)
+	if (rc > 0)
 		http_request(s);
-	else if (s->in_len >= REQUEST_MAX)
+	else if (rc == 0 && s->in_len >= sizeof(s->in) - 1)
 		http_refuse(s, 400, -EPROTO, "request headers too long");
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 /* ---- driving -------------------------------------------------------------------------------- */

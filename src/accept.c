@@ -4,9 +4,21 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 
 /* How long accepting pauses when the process is out of descriptors. */
 #define ACCEPT_BACKOFF_MS 100
+
+void cli_close(int fd, bool reset)
+{
+	struct linger abort_close = { .l_onoff = 1, .l_linger = 0 };
+
+	if (fd < 0)
+		return;
+	if (reset)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
+	close(fd);
+}
 
 void cli_peer_text(const struct sk_peer *peer, char *buf, size_t len)
 {

@@ -278,6 +278,9 @@ void cli_proxy_serve_client(struct cli_proxy_serve *ps, int fd, const char *peer
 void cli_proxy_serve_destroy(struct cli_proxy_serve *ps); /* NULL-safe */
 
 /* accept.c: what listen and relay share about accepting. */
+/* Close a socket (-1: nothing); with reset, as an RST (SO_LINGER 0), so the
+ * peer cannot take it for a clean end. */
+void cli_close(int fd, bool reset);
 /* "127.0.0.1:5000", "[::1]:5000", a UNIX path, or "unnamed UNIX peer". */
 void cli_peer_text(const struct sk_peer *peer, char *buf, size_t len);
 struct cli_backoff {

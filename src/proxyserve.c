@@ -129,17 +129,6 @@ static bool check_user(const char *user, const char *password, void *userdata)
 
 /* ---- a session ----------------------------------------------------------------------------- */
 
-static void close_fd(int fd, bool reset)
-{
-	struct linger abort_close = { .l_onoff = 1, .l_linger = 0 };
-
-	if (fd < 0)
-		return;
-	if (reset)
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
-	close(fd);
-}
-
 /* Unlink and free a session, closing both sockets (with a reset when asked). */
 static void session_free(struct session *s, bool reset)
 {
@@ -149,8 +138,8 @@ static void session_free(struct session *s, bool reset)
 	sk_connector_destroy(s->connector);
 	sk_proxy_server_destroy(s->hs);
 	sk_endpoint_free(s->target_ep);
-	close_fd(s->fd, reset);
-	close_fd(s->to_fd, reset);
+	cli_close(s->fd, reset);
+	cli_close(s->to_fd, reset);
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -300,7 +289,7 @@ void cli_proxy_serve_client(struct cli_proxy_serve *ps, int fd, const char *peer
 	struct sk_err err;
 
 	if (!s) {
-		close_fd(fd, true);
+		cli_close(fd, true);
 		ps->on_end(ps->userdata, 1);
 		return;
 	}

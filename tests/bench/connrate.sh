@@ -50,15 +50,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-if [ -z "$SOCKIT_BIN" ]; then
-	if [ -x /tmp/build-bench/src/sockit ]; then
-		SOCKIT_BIN=/tmp/build-bench/src/sockit
-	else
-		SOCKIT_BIN=$(command -v sockit || true)
-	fi
-fi
-[ -n "$SOCKIT_BIN" ] && [ -x "$SOCKIT_BIN" ] || { echo "connrate.sh: no sockit binary (give its path)" >&2; exit 2; }
-SOCKIT_BIN=$(readlink -f "$SOCKIT_BIN")
+. "$(dirname "$0")/lib.sh"
+bench_sockit
 
 case $SECS in ''|*[!0-9.]*) echo "connrate.sh: bad --seconds $SECS" >&2; exit 2 ;; esac
 case $RUNS in ''|*[!0-9]*|0) echo "connrate.sh: bad --runs $RUNS" >&2; exit 2 ;; esac
@@ -68,7 +61,6 @@ for c in "${CLIENTS[@]}"; do
 	case $c in ''|*[!0-9]*|0) echo "connrate.sh: bad --clients $CLIENTS_ARG" >&2; exit 2 ;; esac
 done
 
-. "$(dirname "$0")/lib.sh"
 need ss iproute2
 need timeout
 need "$PY"

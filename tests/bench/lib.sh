@@ -3,7 +3,7 @@
 # lib.sh - what the benchmark scripts share: requirements, scratch space and
 # background processes that are always cleaned up, free ports, readiness,
 # and the small statistics of their tables. Source it after option parsing:
-#   . "$(dirname "$0")/lib.sh"; bench_setup NAME
+#   . "$(dirname "$0")/lib.sh"; bench_sockit; ...; bench_setup NAME
 # The script may define bench_cleanup_extra, run on exit before TMP goes.
 
 BENCH=$(basename "$0" .sh)
@@ -13,6 +13,21 @@ PY=/usr/bin/python3
 BGPIDS=()
 
 log() { printf '%s\n' "$*" >&2; }
+
+# bench_sockit: settle SOCKIT_BIN (the script's argument, else
+# /tmp/build-bench/src/sockit, else sockit on PATH) as an absolute path, or stop.
+bench_sockit() {
+	if [ -z "$SOCKIT_BIN" ]; then
+		if [ -x /tmp/build-bench/src/sockit ]; then
+			SOCKIT_BIN=/tmp/build-bench/src/sockit
+		else
+			SOCKIT_BIN=$(command -v sockit || true)
+		fi
+	fi
+	[ -n "$SOCKIT_BIN" ] && [ -x "$SOCKIT_BIN" ] ||
+		{ echo "$BENCH.sh: no sockit binary (give its path)" >&2; exit 2; }
+	SOCKIT_BIN=$(readlink -f "$SOCKIT_BIN")
+}
 
 # need CMD [WHY]: stop with a clear message when CMD is missing.
 need() { command -v "$1" >/dev/null 2>&1 || { echo "$BENCH.sh: $1 is required${2:+ ($2)}" >&2; exit 2; }; }

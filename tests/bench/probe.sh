@@ -48,15 +48,8 @@ while [ $# -gt 0 ]; do
 	*) SOCKIT_BIN=$1; shift ;;
 	esac
 done
-if [ -z "$SOCKIT_BIN" ]; then
-	if [ -x /tmp/build-bench/src/sockit ]; then
-		SOCKIT_BIN=/tmp/build-bench/src/sockit
-	else
-		SOCKIT_BIN=$(command -v sockit || true)
-	fi
-fi
-[ -n "$SOCKIT_BIN" ] && [ -x "$SOCKIT_BIN" ] || { echo "probe.sh: no sockit binary (give its path)" >&2; exit 2; }
-SOCKIT_BIN=$(readlink -f "$SOCKIT_BIN")
+. "$(dirname "$0")/lib.sh"
+bench_sockit
 case $RUNS in ''|*[!0-9]*|0) echo "probe.sh: bad --runs $RUNS" >&2; exit 2 ;; esac
 case $NC_RANGE in [0-9]*-[0-9]*) ;; *) echo "probe.sh: bad --nc-range $NC_RANGE" >&2; exit 2 ;; esac
 IFS=, read -r -a TOOLS <<<"$TOOLS_ARG"
@@ -73,7 +66,6 @@ else
 	NETNS="the host's network namespace"
 fi
 
-. "$(dirname "$0")/lib.sh"
 need ss iproute2
 need timeout
 need "$PY"

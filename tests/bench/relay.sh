@@ -61,15 +61,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-if [ -z "$SOCKIT_BIN" ]; then
-	if [ -x /tmp/build-bench/src/sockit ]; then
-		SOCKIT_BIN=/tmp/build-bench/src/sockit
-	else
-		SOCKIT_BIN=$(command -v sockit || true)
-	fi
-fi
-[ -n "$SOCKIT_BIN" ] && [ -x "$SOCKIT_BIN" ] || { echo "relay.sh: no sockit binary (give its path)" >&2; exit 2; }
-SOCKIT_BIN=$(readlink -f "$SOCKIT_BIN")
+. "$(dirname "$0")/lib.sh"
+bench_sockit
 
 SIZE=$(numfmt --from=iec "$SIZE_ARG" 2>/dev/null) || { echo "relay.sh: bad --size $SIZE_ARG" >&2; exit 2; }
 STRACE_SIZE=$(numfmt --from=iec "$STRACE_SIZE_ARG" 2>/dev/null) || { echo "relay.sh: bad --strace-size" >&2; exit 2; }
@@ -83,7 +76,6 @@ IFS=, read -r -a SECTIONS <<<"$SECTIONS_ARG"
 has_section() { [[ ",$SECTIONS_ARG," == *",$1,"* ]]; }
 has_tool() { [[ ",$TOOLS_ARG," == *",$1,"* ]]; }
 
-. "$(dirname "$0")/lib.sh"
 need ss iproute2
 need timeout
 need "$PY"

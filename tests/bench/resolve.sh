@@ -32,19 +32,11 @@ while [ $# -gt 0 ]; do
 	*) SOCKIT_BIN=$1; shift ;;
 	esac
 done
-if [ -z "$SOCKIT_BIN" ]; then
-	if [ -x /tmp/build-bench/src/sockit ]; then
-		SOCKIT_BIN=/tmp/build-bench/src/sockit
-	else
-		SOCKIT_BIN=$(command -v sockit || true)
-	fi
-fi
-[ -n "$SOCKIT_BIN" ] && [ -x "$SOCKIT_BIN" ] || { echo "resolve.sh: no sockit binary (give its path)" >&2; exit 2; }
-SOCKIT_BIN=$(readlink -f "$SOCKIT_BIN")
+. "$(dirname "$0")/lib.sh"
+bench_sockit
 case $NAMES in ''|*[!0-9]*|0) echo "resolve.sh: bad --names $NAMES" >&2; exit 2 ;; esac
 case $RUNS in ''|*[!0-9]*|0) echo "resolve.sh: bad --runs $RUNS" >&2; exit 2 ;; esac
 
-. "$(dirname "$0")/lib.sh"
 need getent
 need unshare "util-linux: a private mount namespace for the hosts file"
 need timeout

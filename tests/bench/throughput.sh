@@ -54,22 +54,14 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-if [ -z "$SOCKIT_BIN" ]; then
-	if [ -x /tmp/build-bench/src/sockit ]; then
-		SOCKIT_BIN=/tmp/build-bench/src/sockit
-	else
-		SOCKIT_BIN=$(command -v sockit || true)
-	fi
-fi
-[ -n "$SOCKIT_BIN" ] && [ -x "$SOCKIT_BIN" ] || { echo "throughput.sh: no sockit binary (give its path)" >&2; exit 2; }
-SOCKIT_BIN=$(readlink -f "$SOCKIT_BIN")
+. "$(dirname "$0")/lib.sh"
+bench_sockit
 
 SIZE=$(numfmt --from=iec "$SIZE_ARG" 2>/dev/null) || { echo "throughput.sh: bad --size $SIZE_ARG" >&2; exit 2; }
 case $RUNS in ''|*[!0-9]*|0) echo "throughput.sh: bad --runs $RUNS" >&2; exit 2 ;; esac
 case $SOURCE in shm|pipe) ;; *) echo "throughput.sh: --source is shm or pipe" >&2; exit 2 ;; esac
 IFS=, read -r -a TOOLS <<<"$TOOLS_ARG"
 
-. "$(dirname "$0")/lib.sh"
 need ss iproute2
 need timeout
 need "$PY"

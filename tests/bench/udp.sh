@@ -58,22 +58,14 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-if [ -z "$SOCKIT_BIN" ]; then
-	if [ -x /tmp/build-bench/src/sockit ]; then
-		SOCKIT_BIN=/tmp/build-bench/src/sockit
-	else
-		SOCKIT_BIN=$(command -v sockit || true)
-	fi
-fi
-[ -n "$SOCKIT_BIN" ] && [ -x "$SOCKIT_BIN" ] || { echo "udp.sh: no sockit binary (give its path)" >&2; exit 2; }
-SOCKIT_BIN=$(readlink -f "$SOCKIT_BIN")
+. "$(dirname "$0")/lib.sh"
+bench_sockit
 for v in COUNT SCOUNT DSIZE RUNS; do
 	case ${!v} in ''|*[!0-9]*|0) echo "udp.sh: bad value ${!v} for ${v,,}" >&2; exit 2 ;; esac
 done
 [ "$DSIZE" -le 65507 ] || { echo "udp.sh: --size at most 65507" >&2; exit 2; }
 IFS=, read -r -a TOOLS <<<"$TOOLS_ARG"
 
-. "$(dirname "$0")/lib.sh"
 need ss iproute2
 need timeout
 need mkfifo

@@ -234,6 +234,10 @@ void sk__proxy_destroy(struct sk__proxy_hs *hs);
  * to its blank line and never past it: 1 once the blank line is in, 0 while
  * more is to come (buf full when *len reaches cap - 1), or a negative code. */
 int sk__recv_http_head(int fd, char *buf, size_t cap, size_t *len);
+/* ws.c: RFC 4648 base64 of len bytes into out (4 * ceil(len / 3) + 1 bytes,
+ * NUL-terminated); returns the length. And SHA-1, for WebSocket keys only. */
+size_t sk__base64(const void *data, size_t len, char *out);
+void sk__sha1(const void *data, size_t len, unsigned char out[20]);
 /* socks5:// (not socks5h://) wants the target's address, resolved here. */
 bool sk__proxy_resolves_locally(const char *url);
 /* Where the proxy is (*host malloc'd) and "SCHEME://HOST:PORT" for messages

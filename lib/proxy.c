@@ -189,27 +189,6 @@ static void socks4a_request(struct sk__proxy_hs *hs)
 	queue(hs, req, n, 8, S4_REPLY);
 }
 
-static size_t base64(const char *in, size_t len, char *out)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned char)in[i] << 16;
-
-		if (i + 1 < len)
-			v |= (unsigned char)in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= (unsigned char)in[i + 2];
-		out[o++] = tab[(v >> 18) & 63];
-		out[o++] = tab[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < len ? tab[v & 63] : '=';
-	}
-	out[o] = '\0';
-	return o;
-}
-
 static void http_request(struct sk__proxy_hs *hs)
 {
 	char req[sizeof(hs->out)], authority[300], cred[520], b64[700];
@@ -221,7 +200,7 @@ static void http_request(struct sk__proxy_hs *hs)
 	if (hs->user[0]) {
 		int cn = snprintf(cred, sizeof(cred), "%s:%s", hs->user, hs->pass);
 
-		base64(cred, (size_t)cn, b64);
+		sk__base64(cred, (size_t)cn, b64);
 		n += snprintf(req + n, sizeof(req) - (size_t)n, "Proxy-Authorization: Basic %s\r\n",
 			b64);
 	}

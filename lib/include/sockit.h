@@ -460,6 +460,52 @@ SK_API int sk_proxy_server_reply(struct sk_proxy_server *s, int rc, sk_proxy_req
 	void *userdata);
 SK_API void sk_proxy_server_destroy(struct sk_proxy_server *s);
 
+/* ---- WebSocket (ws:, wss:, ws-listen:, wss-listen:) -------------------------- */
+
+struct sk_ws_session; /* opaque: one WebSocket connection driven by a loop */
+
+/*
+ * The opening handshake ended: fd >= 0 is the caller's end of a socketpair
+ * carrying the payload bytes (non-blocking, close-on-exec; the caller owns
+ * it and pumps it like a TCP socket); a negative fd is the failure
+ * (-ECONNREFUSED with err->why "server answered 'HTTP/1.1 404 Not Found'",
+ * -EPROTO, -ETIMEDOUT...). The session may be destroyed inside.
+ */
+typedef void (*sk_ws_ready_cb)(struct sk_ws_session *s, int fd, const struct sk_err *err,
+	void *userdata);
+/* The bridge ended, at most once and only after a successful ready: 0 after
+ * both Close frames, else -EPROTO ("connection closed without a Close
+ * frame", a protocol violation), -ECONNRESET... Called before the caller's
+ * end sees EOF. The session may be destroyed inside. */
+typedef void (*sk_ws_done_cb)(struct sk_ws_session *s, int status, const struct sk_err *err,
+	void *userdata);
+
+struct sk_ws_session_opts {
+	bool server;      /* answer a client's handshake instead of making one */
+	const char *host; /* client: the Host header ("example.org", "[::1]:8080") */
+	const char *path; /* client: the request path; server: the only path served
+			     ("/" or NULL: any); "/" when NULL */
+	const char *peer; /* for messages */
+	int timeout_ms;   /* handshake bound; <= 0: none */
+	sk_ws_ready_cb ready;
+	sk_ws_done_cb done; /* may be NULL */
+	void *userdata;
+};
+
+/*
+ * Start a WebSocket over the connected stream fd (a TCP socket, or the
+ * plaintext end of a TLS session), which it adopts. After the handshake,
+ * bytes the caller writes leave as binary frames (masked from a client),
+ * and the payload of the peer's text and binary frames comes out; pings are
+ * answered. The caller's EOF sends a Close frame; the peer's Close frame is
+ * EOF to the caller. Returns 0, or a negative code (fd closed) with neither
+ * callback ever called.
+ */
+SK_API int sk_ws_session_start(struct sk_loop *loop, int fd, const struct sk_ws_session_opts *opts,
+	struct sk_ws_session **out, struct sk_err *err);
+/* Close the connection and the session's end of the socketpair. NULL-safe. */
+SK_API void sk_ws_session_destroy(struct sk_ws_session *s);
+
 /* ---- captures (--pcap) ------------------------------------------------------ */
 
 struct sk_pcap; /* opaque: a pcapng file being written */

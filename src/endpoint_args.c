@@ -40,8 +40,7 @@ void cli_text_addf(struct cli_text *t, const char *fmt, ...)
 	t->len += (size_t)n;
 }
 
-/* A path or name as endpoint text: commas and backslashes escaped. */
-static void add_escaped(struct cli_text *t, const char *value)
+void cli_text_add_escaped(struct cli_text *t, const char *value)
 {
 	size_t n = sk_endpoint_escape(value, NULL, 0);
 	char *buf = malloc(n + 1);
@@ -108,7 +107,7 @@ static int compose(const struct cli_ctx *ctx, const struct cli_endpoint_args *a,
 				a->unix_path ? "--unix" : "--abstract");
 		cli_text_addf(t, "%s%s%s:", a->unix_path ? "unix" : "abstract",
 			a->udp ? "-dgram" : "", suffix);
-		add_escaped(t, local);
+		cli_text_add_escaped(t, local);
 		return 0;
 	}
 	if (npos == 1 && !port && looks_like_endpoint(pos[0])) {
@@ -145,14 +144,13 @@ static int compose(const struct cli_ctx *ctx, const struct cli_endpoint_args *a,
 
 static bool serves(enum sk_transport t)
 {
-	return t == SK_TCP || t == SK_UDP || t == SK_UNIX || t == SK_ABSTRACT || t == SK_VSOCK;
+	return t == SK_TCP || t == SK_UDP || t == SK_UNIX || t == SK_ABSTRACT || t == SK_VSOCK ||
+		t == SK_TLS;
 }
 
 /* Options that parse and print back, but that no command can honour yet. */
 static const char *const later_options[] = {
-	"accept-proxy", "alpn", "ca", "cert", "ciphers", "ciphersuites", "insecure", "key",
-	"key-pass", "pin", "proxy", "proxy-protocol", "sni", "tls-max", "tls-min",
-	"verify-client", NULL,
+	"accept-proxy", "proxy", "proxy-protocol", NULL,
 };
 
 static int check_served(const struct cli_ctx *ctx, const struct sk_endpoint *ep, bool listener,

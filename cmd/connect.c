@@ -162,10 +162,7 @@ static int connect_run(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (tls) {
-		const char *host = sk_endpoint_host(ep);
-
-		snprintf(name, sizeof(name), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
-			sk_endpoint_port(ep));
+		cli_tls_peer_name(ep, name, sizeof(name));
 		status = pump_tls(ctx, loop, tls, fd, name);
 		goto out;
 	}

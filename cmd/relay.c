@@ -38,6 +38,7 @@ struct link {
 	struct link *prev, *next;
 	int from_fd, to_fd;
 	struct sk_connector *connector;
+	struct cli_tls_peer *handshake; /* a TLS side still handshaking */
 	struct sk_pump *pump;
 	struct cli_hexdump dump;
 	int64_t started;
@@ -48,6 +49,7 @@ struct relay {
 	struct cli_ctx *ctx;
 	struct sk_loop *loop;
 	struct sk_endpoint *from, *to;
+	struct sk_tls_config *from_tls, *to_tls; /* TLS terminated / originated here */
 	struct sk_listener *listener;
 	struct link *links;
 	unsigned long nlinks, max_conns;
@@ -59,6 +61,7 @@ struct relay {
 	uint64_t total_links, total_sent, total_received;
 	int status;
 	char from_text[512], to_text[512];
+	char from_peer[300], to_peer[300]; /* HOST:PORT of TLS client sides, for messages */
 };
 
 struct relay_args {
@@ -156,6 +159,7 @@ static void close_fd(int fd, bool reset)
 }
 
 static void update_accepting(struct relay *r);
+static void link_connect(struct link *l);
 
 static void link_end(struct link *l, int status)
 {
@@ -164,6 +168,7 @@ static void link_end(struct link *l, int status)
 	report_link(l, status);
 	sk_pump_destroy(l->pump);
 	sk_connector_destroy(l->connector);
+	cli_tls_peer_destroy(l->handshake);
 	close_fd(l->from_fd, status < 0 && status != SK_EIDLE);
 	close_fd(l->to_fd, status < 0 && status != SK_EIDLE);
 	if (l->prev)
@@ -188,13 +193,12 @@ static void on_pump_done(struct sk_pump *pump, int status, const struct sk_err *
 	link_end(l, status);
 }
 
-static void on_connected(struct sk_connector *c, int fd, const struct sk_err *err,
-	void *userdata)
+/* Both sides connected (the plaintext ends of TLS ones): pump between them. */
+static void link_pump(struct link *l)
 {
-	struct link *l = userdata;
 	struct relay *r = l->relay;
 	struct sk_pump_side from = { .rfd = l->from_fd, .wfd = l->from_fd, .name = l->peer };
-	struct sk_pump_side to = { .rfd = fd, .wfd = fd, .name = r->to_text };
+	struct sk_pump_side to = { .rfd = l->to_fd, .wfd = l->to_fd, .name = r->to_text };
 	struct sk_pump_opts opts = {
 		.idle_timeout_ms = r->ctx->idle_timeout_ms,
 		.trace = r->ctx->stdio.hexdump ? cli_hexdump_trace : NULL,
@@ -203,16 +207,6 @@ static void on_connected(struct sk_connector *c, int fd, const struct sk_err *er
 	struct sk_err perr;
 	int rc;
 
-	if (fd < 0) {
-		/* TO refused or timed out: this client is let go at once, with a reset. */
-		cli_log(r->ctx, 1, "%s: %s: %s", l->peer, err->what, err->why);
-		link_end(l, fd);
-		return;
-	}
-	l->to_fd = fd;
-	/* Done with it: an idle link should hold as little as it can. */
-	sk_connector_destroy(c);
-	l->connector = NULL;
 	rc = sk_pump_create(r->loop, &from, &to, &opts, on_pump_done, l, &l->pump, &perr);
 	if (rc < 0) {
 		cli_log(r->ctx, 1, "%s: %s: %s", l->peer, perr.what, perr.why);
@@ -220,19 +214,87 @@ static void on_connected(struct sk_connector *c, int fd, const struct sk_err *er
 	}
 }
 
-static void link_start(struct relay *r, int fd, const char *peer)
+/* A handshake of this link ended: its plaintext takes the TLS side's place. */
+static void on_link_tls(struct cli_tls_peer *p, int fd, const struct sk_err *err, void *userdata)
 {
+	struct link *l = userdata;
+	bool from_side = l->from_fd < 0;
+
+	l->handshake = NULL;
+	if (fd < 0) {
+		cli_log(l->relay->ctx, 1, "%s: %s: %s", l->peer, err->what, err->why);
+		cli_tls_peer_destroy(p);
+		link_end(l, fd);
+		return;
+	}
+	cli_tls_peer_release(p); /* it finishes its close_notify on its own */
+	if (from_side) {
+		l->from_fd = fd;
+		link_connect(l);
+	} else {
+		l->to_fd = fd;
+		link_pump(l);
+	}
+}
+
+static void link_handshake(struct link *l, const struct sk_tls_config *cfg, int fd,
+	const char *peer)
+{
+	struct sk_err err;
+	int rc = cli_tls_peer_start(l->relay->ctx, l->relay->loop, cfg, fd, peer, on_link_tls,
+		NULL, l, &l->handshake, &err);
+
+	if (rc < 0) {
+		cli_log(l->relay->ctx, 1, "%s: %s: %s", l->peer, err.what, err.why);
+		link_end(l, rc);
+	}
+}
+
+static void on_connected(struct sk_connector *c, int fd, const struct sk_err *err,
+	void *userdata)
+{
+	struct link *l = userdata;
+	struct relay *r = l->relay;
+
+	if (fd < 0) {
+		/* TO refused or timed out: this client is let go at once, with a reset. */
+		cli_log(r->ctx, 1, "%s: %s: %s", l->peer, err->what, err->why);
+		link_end(l, fd);
+		return;
+	}
+	/* Done with it: an idle link should hold as little as it can. */
+	sk_connector_destroy(c);
+	l->connector = NULL;
+	if (r->to_tls) {
+		link_handshake(l, r->to_tls, fd, r->to_peer);
+		return;
+	}
+	l->to_fd = fd;
+	link_pump(l);
+}
+
+static void link_connect(struct link *l)
+{
+	struct relay *r = l->relay;
 	struct sk_connect_opts copts = { .timeout_ms = r->ctx->timeout_ms, .family = r->ctx->family };
-	struct link *l = calloc(1, sizeof(*l));
 	struct sk_err err;
 	int rc;
+
+	rc = sk_connector_start(r->loop, r->to, &copts, on_connected, l, &l->connector, &err);
+	if (rc < 0)
+		on_connected(NULL, rc, &err, l);
+}
+
+static void link_start(struct relay *r, int fd, const char *peer)
+{
+	struct link *l = calloc(1, sizeof(*l));
 
 	if (!l) {
 		close_fd(fd, true);
 		return;
 	}
 	l->relay = r;
-	l->from_fd = fd;
+	l->from_fd = r->from_tls ? -1 : fd;
 	l->to_fd = -1;
 	l->started = sk_loop_now(r->loop);
 	snprintf(l->peer, sizeof(l->peer), "%s", peer);
@@ -242,9 +304,10 @@ static void link_start(struct relay *r, int fd, const char *peer)
 	r->links = l;
 	r->nlinks++;
 	r->total_links++;
-	rc = sk_connector_start(r->loop, r->to, &copts, on_connected, l, &l->connector, &err);
-	if (rc < 0)
-		on_connected(NULL, rc, &err, l);
+	if (r->from_tls)
+		link_handshake(l, r->from_tls, fd, peer);
+	else
+		link_connect(l);
 }
 
 /* ---- accepting --------------------------------------------------------------------- */
@@ -460,12 +523,15 @@ static int serve_listener(struct relay *r)
 
 /* ---- relaying once ------------------------------------------------------------------- */
 
-/* One side of a single relay: stdio, or a connection (fd adopted by *side). */
+/* One side of a single relay: stdio, or a connection (fd adopted by *side;
+ * for TLS, the plaintext end, with the session in *st). */
 static int open_side(struct relay *r, const struct sk_endpoint *ep, const char *name,
-	struct cli_stdio *io, struct sk_pump_side *side)
+	const struct sk_tls_config *tls, struct cli_stdio *io, struct cli_tls_stream *st,
+	struct sk_pump_side *side)
 {
 	struct sk_connect_opts copts = { .timeout_ms = r->ctx->timeout_ms, .family = r->ctx->family };
 	struct sk_err err;
+	char peer[300];
 	int fd, status;
 
 	if (sk_endpoint_transport(ep) == SK_STDIO) {
@@ -482,6 +548,13 @@ static int open_side(struct relay *r, const struct sk_endpoint *ep, const char *
 		return cli_fail(r->ctx, CLI_CONNECT, fd, &err);
 	cli_event(r->ctx, "connected", (struct cli_field[]){ { "endpoint", name, 0 } }, 1,
 		"connected to %s", name);
+	if (tls) {
+		cli_tls_peer_name(ep, peer, sizeof(peer));
+		status = cli_tls_stream_open(r->ctx, r->loop, tls, fd, peer, st); /* adopts fd */
+		if (status)
+			return status;
+		fd = st->plain;
+	}
 	*side = (struct sk_pump_side){ .rfd = fd, .wfd = fd, .name = name };
 	return 0;
 }
@@ -496,6 +569,7 @@ static int relay_once(struct relay *r)
 {
 	struct cli_stdio io_from = { -1, -1 }, io_to = { -1, -1 };
 	struct sk_pump_side from = { .rfd = -1, .wfd = -1 }, to = { .rfd = -1, .wfd = -1 };
+	struct cli_tls_stream st_from = { .plain = -1 }, st_to = { .plain = -1 };
 	struct cli_pump_result o = { .loop = r->loop };
 	struct sk_pump_opts opts = {
 		.idle_timeout_ms = r->ctx->idle_timeout_ms,
@@ -510,9 +584,9 @@ static int relay_once(struct relay *r)
 
 	opts.trace_userdata = &dump;
 	started = sk_loop_now(r->loop);
-	status = open_side(r, r->from, r->from_text, &io_from, &from);
+	status = open_side(r, r->from, r->from_text, r->from_tls, &io_from, &st_from, &from);
 	if (status == 0)
-		status = open_side(r, r->to, r->to_text, &io_to, &to);
+		status = open_side(r, r->to, r->to_text, r->to_tls, &io_to, &st_to, &to);
 	if (status == 0) {
 		rc = sk_pump_create(r->loop, &from, &to, &opts, cli_pump_done, &o, &pump, &err);
 		if (rc < 0)
@@ -531,6 +605,10 @@ static int relay_once(struct relay *r)
 	sk_pump_destroy(pump);
 	close_side(&from, o.status < 0 && o.status != SK_EIDLE);
 	close_side(&to, o.status < 0 && o.status != SK_EIDLE);
+	if (st_from.peer)
+		status = cli_tls_stream_close(r->ctx, &st_from, status);
+	if (st_to.peer)
+		status = cli_tls_stream_close(r->ctx, &st_to, status);
 	cli_stdio_close(&io_from);
 	cli_stdio_close(&io_to);
 	return status;
@@ -542,6 +620,7 @@ static bool relay_serves(const struct sk_endpoint *ep)
 {
 	switch (sk_endpoint_transport(ep)) {
 	case SK_TCP:
+	case SK_TLS:
 	case SK_UNIX:
 	case SK_ABSTRACT:
 	case SK_VSOCK:
@@ -617,6 +696,8 @@ static int parse_endpoints(struct relay *r, int npos, char **pos)
 					  "(use 'sockit listen')");
 	sk_endpoint_format(r->from, false, r->from_text, sizeof(r->from_text));
 	sk_endpoint_format(r->to, false, r->to_text, sizeof(r->to_text));
+	if (sk_endpoint_transport(r->to) == SK_TLS)
+		cli_tls_peer_name(r->to, r->to_peer, sizeof(r->to_peer));
 	return 0;
 }
 
@@ -662,15 +743,23 @@ static int relay_run(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	r.stats = a.stats;
 	r.max_conns = a.max_conns;
-	status = cli_loop_open(ctx, &r.loop);
+	/* Bad certificates and keys stop us before anything listens or connects. */
+	status = cli_tls_config(ctx, r.from, &r.from_tls);
+	if (status == 0)
+		status = cli_tls_config(ctx, r.to, &r.to_tls);
+	if (status == 0)
+		status = cli_loop_open(ctx, &r.loop);
 	if (status)
 		goto out;
 	cli_loop_on_sigchld(reap_children, &r);
 	status = sk_endpoint_is_listener(r.from) ? serve_listener(&r) : relay_once(&r);
 	while (r.links)
 		link_end(r.links, 0);
+	cli_tls_peers_drain(r.loop, 0);
 	report_total(&r);
 out:
+	sk_tls_config_free(r.from_tls);
+	sk_tls_config_free(r.to_tls);
 	sk_listener_destroy(r.listener);
 	sk_loop_destroy(r.loop);
 	sk_endpoint_free(r.from);

@@ -296,6 +296,9 @@ int cli_endpoint_build_tls(const struct cli_ctx *ctx, const struct cli_endpoint_
 int cli_tls_config(const struct cli_ctx *ctx, const struct sk_endpoint *ep,
 	struct sk_tls_config **out);
 
+/* "HOST:PORT" ("[::1]:443") of a client endpoint, for TLS messages. */
+void cli_tls_peer_name(const struct sk_endpoint *ep, char *buf, size_t len);
+
 /* A TLS session owned by a command until released, then by itself. */
 struct cli_tls_peer;
 /* The handshake ended: fd >= 0 is the plaintext (owned by the callee), or

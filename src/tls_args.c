@@ -154,6 +154,13 @@ int cli_tls_config(const struct cli_ctx *ctx, const struct sk_endpoint *ep,
 	return 0;
 }
 
+void cli_tls_peer_name(const struct sk_endpoint *ep, char *buf, size_t len)
+{
+	const char *host = sk_endpoint_host(ep);
+
+	snprintf(buf, len, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, sk_endpoint_port(ep));
+}
+
 /* ---- peers ------------------------------------------------------------------- */
 
 struct cli_tls_peer {

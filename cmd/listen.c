@@ -720,7 +720,7 @@ static void handshakes_destroy(struct listener_run *r)
 	}
 }
 
-/* The one peer's stream failed (truncation, reset): that is the exit status. */
+/* The one peer's stream failed (truncation, reset): that will be the exit status. */
 static void on_tls_done(struct cli_tls_peer *p, int status, const struct sk_err *err,
 	void *userdata)
 {
@@ -732,7 +732,6 @@ static void on_tls_done(struct cli_tls_peer *p, int status, const struct sk_err 
 	r->stream.failed = true;
 	r->stream.status = status;
 	r->stream.err = *err;
-	sk_loop_stop(r->loop, 0);
 }
 
 static void on_tls_ready(struct cli_tls_peer *p, int fd, const struct sk_err *err,

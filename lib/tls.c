@@ -46,7 +46,41 @@ struct sk_tls_config {
 	sk_tls_pass_cb pass_cb;
 	void *pass_userdata;
 	const char *key_path;
+	BIO_METHOD *sock_method; /* a socket BIO whose writes never raise SIGPIPE */
 };
+
+/* ---- a socket BIO that sends with MSG_NOSIGNAL ------------------------------------ */
+
+/* OpenSSL's socket BIO uses write(2): a peer gone away would raise SIGPIPE,
+ * and the library installs no handlers, so sends say MSG_NOSIGNAL. */
+static int nosig_write(BIO *b, const char *data, int len)
+{
+	int fd = -1;
+	ssize_t n;
+
+	BIO_get_fd(b, &fd);
+	BIO_clear_retry_flags(b);
+	n = send(fd, data, (size_t)len, MSG_NOSIGNAL);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		BIO_set_retry_write(b);
+	return (int)n;
+}
+
+static BIO_METHOD *make_sock_method(void)
+{
+	const BIO_METHOD *base = BIO_s_socket();
+	BIO_METHOD *m = BIO_meth_new(BIO_TYPE_SOCKET, "sockit socket");
+
+	if (!m)
+		return NULL;
+	BIO_meth_set_write(m, nosig_write);
+	BIO_meth_set_read(m, BIO_meth_get_read(base));
+	BIO_meth_set_puts(m, BIO_meth_get_puts(base));
+	BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(base));
+	BIO_meth_set_create(m, BIO_meth_get_create(base));
+	BIO_meth_set_destroy(m, BIO_meth_get_destroy(base));
+	return m;
+}
 
 /* ---- errors ------------------------------------------------------------------- */
 
@@ -428,7 +462,10 @@ int sk_tls_config_new(const struct sk_endpoint *ep, const struct sk_tls_config_o
 		cfg->pass_userdata = opts->userdata;
 	}
 	cfg->ctx = SSL_CTX_new(cfg->server ? TLS_server_method() : TLS_client_method());
-	if (!cfg->ctx) {
+	cfg->sock_method = make_sock_method();
+	if (!cfg->ctx || !cfg->sock_method) {
+		SSL_CTX_free(cfg->ctx);
+		BIO_meth_free(cfg->sock_method);
 		free(cfg);
 		return sk__fail_why(err, -ENOMEM, -1, "OpenSSL could not start", "TLS configuration");
 	}
@@ -453,6 +490,7 @@ void sk_tls_config_free(struct sk_tls_config *cfg)
 	if (!cfg)
 		return;
 	SSL_CTX_free(cfg->ctx);
+	BIO_meth_free(cfg->sock_method);
 	if (cfg->keylog_fd >= 0)
 		close(cfg->keylog_fd);
 	free(cfg->host);
@@ -494,6 +532,7 @@ struct sk_tls_session {
 	bool tls_eof;                /* the peer's close_notify arrived */
 	bool plain_shut;             /* the caller saw EOF */
 	bool finished;
+	bool discarding;             /* failed: the caller's bytes are dropped */
 	int busy;
 	bool dead;
 	struct bridge_buf out;       /* plaintext on its way into TLS */
@@ -576,6 +615,7 @@ static void on_deadline(struct sk_loop *loop, void *userdata)
 	(void)loop;
 	s->timer = 0;
 	sk__fail_why(&err, SK_ETLS, -1, "handshake timed out", "TLS handshake with %s", s->peer);
+	sk_loop_del_fd(s->loop, s->tcp_fd);
 	s->handshaking = false;
 	s->busy++;
 	s->finished = true;
@@ -655,6 +695,7 @@ static void do_handshake(struct sk_tls_session *s)
 		break;
 	}
 	rc = handshake_error(s, rc, &err);
+	sk_loop_del_fd(s->loop, s->tcp_fd);
 	s->handshaking = false;
 	s->finished = true;
 	if (s->timer > 0)
@@ -819,19 +860,44 @@ static void bridge(struct sk_tls_session *s)
 		finish(s, 0, NULL);
 }
 
-/* Report first, then close our end: the caller's pump sees EOF only after
- * it has heard why (a truncation must not pass for a clean end). */
+/*
+ * Report first, then end the caller's stream: a failure reaches the caller
+ * before its pump sees EOF (a truncation must not pass for a clean end).
+ * After a failure the plaintext end only shows EOF, and what the caller
+ * still writes is read and dropped, so it ends as cleanly as it would on
+ * EOF and the failure reported here is the one that counts.
+ */
 static void finish(struct sk_tls_session *s, int status, const struct sk_err *err)
 {
 	s->finished = true;
+	sk_loop_del_fd(s->loop, s->tcp_fd);
+	sk_loop_del_fd(s->loop, s->plain_fd);
 	if (s->done)
 		s->done(s, status, err, s->userdata);
 	if (s->dead)
 		return;
-	sk_loop_del_fd(s->loop, s->tcp_fd);
-	sk_loop_del_fd(s->loop, s->plain_fd);
+	if (status < 0) {
+		shutdown(s->plain_fd, SHUT_WR);
+		s->discarding = true;
+		sk_loop_add_fd(s->loop, s->plain_fd, SK_EV_IN, on_io, s);
+		return;
+	}
 	close(s->plain_fd);
 	s->plain_fd = -1;
+}
+
+/* After a failure: the caller's bytes have nowhere to go. */
+static void discard(struct sk_tls_session *s)
+{
+	ssize_t n;
+
+	do
+		n = recv(s->plain_fd, s->out.data, BRIDGE_BUF, MSG_DONTWAIT);
+	while (n > 0);
+	if (n == 0 || errno != EAGAIN) {
+		sk_loop_del_fd(s->loop, s->plain_fd);
+		s->discarding = false;
+	}
 }
 
 static void update_interest(struct sk_tls_session *s)
@@ -862,6 +928,8 @@ static void on_io(struct sk_loop *loop, int fd, unsigned events, void *userdata)
 	(void)fd;
 	(void)events;
 	s->busy++;
+	if (s->discarding)
+		discard(s);
 	if (s->handshaking) {
 		s->want_read = s->want_write = false;
 		do_handshake(s);
@@ -876,12 +944,18 @@ static void on_io(struct sk_loop *loop, int fd, unsigned events, void *userdata)
 static int session_setup(struct sk_tls_session *s, struct sk_err *err)
 {
 	const struct sk_tls_config *cfg = s->cfg;
+	BIO *bio;
 
 	s->out.data = malloc(BRIDGE_BUF);
 	s->in.data = malloc(BRIDGE_BUF);
 	s->ssl = SSL_new(cfg->ctx);
-	if (!s->out.data || !s->in.data || !s->ssl || !SSL_set_fd(s->ssl, s->tcp_fd))
+	bio = BIO_new(cfg->sock_method);
+	if (!s->out.data || !s->in.data || !s->ssl || !bio) {
+		BIO_free(bio);
 		return sk__fail(err, -ENOMEM, "TLS handshake with %s", s->peer);
+	}
+	BIO_set_fd(bio, s->tcp_fd, BIO_NOCLOSE);
+	SSL_set_bio(s->ssl, bio, bio);
 	if (cfg->server) {
 		SSL_set_accept_state(s->ssl);
 		return 0;

@@ -329,7 +329,7 @@ static void stream_ready(struct cli_tls_peer *p, int fd, const struct sk_err *er
 	sk_loop_stop(st->loop, 0);
 }
 
-/* A failure stops the loop at once: the pump would only see a clean EOF. */
+/* A failure is kept for cli_tls_stream_close: the pump sees only a clean EOF. */
 static void stream_done(struct cli_tls_peer *p, int status, const struct sk_err *err,
 	void *userdata)
 {
@@ -341,7 +341,6 @@ static void stream_done(struct cli_tls_peer *p, int status, const struct sk_err 
 	st->failed = true;
 	st->status = status;
 	st->err = *err;
-	sk_loop_stop(st->loop, 0);
 }
 
 int cli_tls_stream_open(const struct cli_ctx *ctx, struct sk_loop *loop,

@@ -727,11 +727,7 @@ static void on_tls_done(struct cli_tls_peer *p, int status, const struct sk_err 
 	struct listener_run *r = userdata;
 
 	(void)p;
-	if (status >= 0)
-		return;
-	r->stream.failed = true;
-	r->stream.status = status;
-	r->stream.err = *err;
+	cli_tls_stream_ended(&r->stream, status, err);
 }
 
 static void on_tls_ready(struct cli_tls_peer *p, int fd, const struct sk_err *err,

@@ -283,10 +283,6 @@ struct cli_tls_args {
 };
 /* Handle a TLS flag; 0, or -1 when id is not one. */
 int cli_tls_opt(struct cli_tls_args *a, int id, const char *arg);
-/* The flags as endpoint options (",ca=...,alpn=h2"), after checking that
- * the endpoint is TLS (a usage error naming the flag otherwise). */
-int cli_tls_options(const struct cli_ctx *ctx, const struct cli_tls_args *a,
-	const struct sk_endpoint *ep, struct cli_text *extra);
 /* cli_endpoint_build, then the TLS flags added as the endpoint's options. */
 int cli_endpoint_build_tls(const struct cli_ctx *ctx, const struct cli_endpoint_args *a,
 	const struct cli_tls_args *tls, bool listener, int npos, char **pos, const char *extra,
@@ -333,6 +329,9 @@ struct cli_tls_stream {
 };
 int cli_tls_stream_open(const struct cli_ctx *ctx, struct sk_loop *loop,
 	const struct sk_tls_config *cfg, int fd, const char *peer, struct cli_tls_stream *st);
+/* The stream's end as a cli_tls_done_fn reports it: a failure is kept for
+ * cli_tls_stream_close, since the pump sees only a clean EOF. */
+void cli_tls_stream_ended(struct cli_tls_stream *st, int status, const struct sk_err *err);
 /* After the pump: the stream's own failure (a truncation, a reset) wins over
  * the pump's clean end; the session is released and drained. */
 int cli_tls_stream_close(const struct cli_ctx *ctx, struct cli_tls_stream *st, int status);

@@ -48,7 +48,9 @@ static void add_alpn(struct cli_text *t, const char *list)
 	} while (*p);
 }
 
-int cli_tls_options(const struct cli_ctx *ctx, const struct cli_tls_args *a,
+/* The flags as endpoint options (",ca=...,alpn=h2"), once the endpoint is
+ * known to be TLS (a usage error naming the flag otherwise). */
+static int tls_options(const struct cli_ctx *ctx, const struct cli_tls_args *a,
 	const struct sk_endpoint *ep, struct cli_text *extra)
 {
 	if (!a->first)
@@ -85,7 +87,7 @@ int cli_endpoint_build_tls(const struct cli_ctx *ctx, const struct cli_endpoint_
 		return status;
 	/* The TLS flags are options of the endpoint, once it is known to be TLS. */
 	cli_text_add(&more, extra ? extra : "");
-	status = cli_tls_options(ctx, tls, *out, &more);
+	status = tls_options(ctx, tls, *out, &more);
 	sk_endpoint_free(*out);
 	*out = NULL;
 	if (status == 0 && more.failed)
@@ -329,18 +331,20 @@ static void stream_ready(struct cli_tls_peer *p, int fd, const struct sk_err *er
 	sk_loop_stop(st->loop, 0);
 }
 
-/* A failure is kept for cli_tls_stream_close: the pump sees only a clean EOF. */
-static void stream_done(struct cli_tls_peer *p, int status, const struct sk_err *err,
-	void *userdata)
+void cli_tls_stream_ended(struct cli_tls_stream *st, int status, const struct sk_err *err)
 {
-	struct cli_tls_stream *st = userdata;
-
-	(void)p;
 	if (status >= 0)
 		return;
 	st->failed = true;
 	st->status = status;
 	st->err = *err;
+}
+
+static void stream_done(struct cli_tls_peer *p, int status, const struct sk_err *err,
+	void *userdata)
+{
+	(void)p;
+	cli_tls_stream_ended(userdata, status, err);
 }
 
 int cli_tls_stream_open(const struct cli_ctx *ctx, struct sk_loop *loop,

@@ -181,12 +181,15 @@ tls_listen_bg() {
 # ---- server side: client certificates ----------------------------------------------------------
 
 @test "--verify-client: a client certificate from --ca is let in (s_client)" {
-	tls_listen_bg --cert "$PKI/localhost.pem" --key "$PKI/localhost.key" --ca "$PKI/ca.pem" \
-		--verify-client 0
-	echo "$PAYLOAD" | timeout 10 openssl s_client -quiet -connect "127.0.0.1:$LPORT" \
-		-cert "$PKI/client.pem" -key "$PKI/client.key" -CAfile "$PKI/ca.pem" 2>/dev/null || true
-	wait_exit "$LPID" 5
-	assert_equal "$(cat "$T/listen.out")" "$PAYLOAD"
+	# listen's stdin stays open: its close_notify would end s_client before it sends.
+	hold_fifo "$T/lin" 8
+	tls_listen_bg --in "$T/lin" --cert "$PKI/localhost.pem" --key "$PKI/localhost.key" \
+		--ca "$PKI/ca.pem" --verify-client 0
+	echo "$PAYLOAD" >"$T/payload"
+	bg_run s_client --in "$T/payload" -- timeout 10 openssl s_client -quiet \
+		-connect "127.0.0.1:$LPORT" -cert "$PKI/client.pem" -key "$PKI/client.key" \
+		-CAfile "$PKI/ca.pem"
+	wait_line "$T/listen.out" "^$PAYLOAD\$" 5
 	grep -q 'peer certificate CN=client' "$T/listen.err"
 }
 

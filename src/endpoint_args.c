@@ -215,7 +215,7 @@ static void explain_calls(const struct sk_endpoint *ep, FILE *out)
 {
 	enum sk_transport t = sk_endpoint_transport(ep);
 	const char *st = socktype_name(sk_endpoint_socktype(ep));
-	bool inet = t == SK_TCP || t == SK_UDP;
+	bool inet = t == SK_TCP || t == SK_UDP || t == SK_TLS;
 	bool local = t == SK_UNIX || t == SK_ABSTRACT;
 	bool stream = sk_endpoint_socktype(ep) != SOCK_DGRAM;
 
@@ -238,6 +238,9 @@ static void explain_calls(const struct sk_endpoint *ep, FILE *out)
 		fprintf(out, "  setsockopt(...) for the options above\n");
 		fprintf(out, "  connect() per address, IPv6 first, the next 250 ms later;"
 			     " first success wins\n");
+		if (t == SK_TLS)
+			fprintf(out, "  TLS handshake (OpenSSL): the server's certificate verified as the"
+				     " options above say, before any data\n");
 		return;
 	}
 	if (inet) {
@@ -257,6 +260,9 @@ static void explain_calls(const struct sk_endpoint *ep, FILE *out)
 		fprintf(out, "  bind(%s)\n", t == SK_UNIX ? sk_endpoint_path(ep) : "address");
 		if (stream)
 			fprintf(out, "  listen(backlog)\n  accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)\n");
+		if (t == SK_TLS)
+			fprintf(out, "  TLS handshake (OpenSSL) with each accepted peer, in the event"
+				     " loop\n");
 	} else {
 		fprintf(out, "  connect(%s)\n", sk_endpoint_path(ep) ? sk_endpoint_path(ep) : "");
 	}

@@ -4,8 +4,9 @@
  * options, and a session that handshakes inside the loop and then bridges
  * the TLS stream to a plaintext socketpair, so the pump never sees TLS.
  *
- * OpenSSL initialises itself on the first SSL_CTX_new, which happens only
- * when a TLS endpoint is used: plain start-up pays nothing but the link.
+ * This file is the module sockit-tls.so, the only part of libsockit that
+ * links OpenSSL: tls_loader.c opens it on the first TLS call, so a plain
+ * start-up neither maps nor relocates libcrypto (which costs about 2 ms).
  */
 #include "internal.h"
 
@@ -31,6 +32,7 @@
 #define FINGERPRINT_LEN (32 * 3)
 
 struct sk_tls_config {
+	struct sk__tls_head head; /* first: the exports dispatch through it */
 	SSL_CTX *ctx;
 	bool server;
 	char *host;   /* client: the name or address checked (sni= if given) */
@@ -404,6 +406,8 @@ static int open_keylog(struct sk_tls_config *cfg, struct sk_err *err)
 	return 0;
 }
 
+static void tls_config_free(struct sk_tls_config *cfg);
+
 static int setup_common(struct sk_tls_config *cfg, const struct sk_endpoint *ep,
 	struct sk_err *err)
 {
@@ -442,7 +446,7 @@ static int setup_common(struct sk_tls_config *cfg, const struct sk_endpoint *ep,
 	return open_keylog(cfg, err);
 }
 
-int sk_tls_config_new(const struct sk_endpoint *ep, const struct sk_tls_config_opts *opts,
+static int tls_config_new(const struct sk_endpoint *ep, const struct sk_tls_config_opts *opts,
 	struct sk_tls_config **out, struct sk_err *err)
 {
 	struct sk_tls_config *cfg;
@@ -455,6 +459,7 @@ int sk_tls_config_new(const struct sk_endpoint *ep, const struct sk_tls_config_o
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg)
 		return sk__fail(err, -ENOMEM, "TLS configuration");
+	cfg->head.ops = &sk__tls_module_ops;
 	cfg->keylog_fd = -1;
 	cfg->server = ep->type->listener;
 	if (opts) {
@@ -478,14 +483,14 @@ int sk_tls_config_new(const struct sk_endpoint *ep, const struct sk_tls_config_o
 	if (rc < 0) {
 		if (rc == -ENOMEM && err && !err->what[0])
 			sk__fail(err, rc, "TLS configuration");
-		sk_tls_config_free(cfg);
+		tls_config_free(cfg);
 		return rc;
 	}
 	*out = cfg;
 	return 0;
 }
 
-void sk_tls_config_free(struct sk_tls_config *cfg)
+static void tls_config_free(struct sk_tls_config *cfg)
 {
 	if (!cfg)
 		return;
@@ -499,12 +504,12 @@ void sk_tls_config_free(struct sk_tls_config *cfg)
 	free(cfg);
 }
 
-const char *sk_tls_config_fingerprint(const struct sk_tls_config *cfg)
+static const char *tls_config_fingerprint(const struct sk_tls_config *cfg)
 {
 	return cfg->fingerprint[0] ? cfg->fingerprint : NULL;
 }
 
-bool sk_tls_config_keylog(const struct sk_tls_config *cfg)
+static bool tls_config_keylog(const struct sk_tls_config *cfg)
 {
 	return cfg->keylog_fd >= 0;
 }
@@ -517,6 +522,7 @@ struct bridge_buf {
 };
 
 struct sk_tls_session {
+	struct sk__tls_head head; /* first: the exports dispatch through it */
 	struct sk_loop *loop;
 	const struct sk_tls_config *cfg;
 	SSL *ssl;
@@ -566,7 +572,7 @@ static void release(struct sk_tls_session *s)
 		session_free(s);
 }
 
-void sk_tls_session_destroy(struct sk_tls_session *s)
+static void tls_session_destroy(struct sk_tls_session *s)
 {
 	if (!s)
 		return;
@@ -971,7 +977,7 @@ static int session_setup(struct sk_tls_session *s, struct sk_err *err)
 	return 0;
 }
 
-int sk_tls_session_start(struct sk_loop *loop, const struct sk_tls_config *cfg, int fd,
+static int tls_session_start(struct sk_loop *loop, const struct sk_tls_config *cfg, int fd,
 	const struct sk_tls_session_opts *opts, struct sk_tls_session **out, struct sk_err *err)
 {
 	struct sk_tls_session *s;
@@ -983,6 +989,7 @@ int sk_tls_session_start(struct sk_loop *loop, const struct sk_tls_config *cfg, 
 		close(fd);
 		return sk__fail(err, -ENOMEM, "TLS session");
 	}
+	s->head.ops = &sk__tls_module_ops;
 	s->loop = loop;
 	s->cfg = cfg;
 	s->tcp_fd = fd;
@@ -1009,10 +1016,21 @@ int sk_tls_session_start(struct sk_loop *loop, const struct sk_tls_config *cfg, 
 	return 0;
 }
 
-void sk_tls_session_info(const struct sk_tls_session *s, struct sk_tls_info *info)
+static void tls_session_info(const struct sk_tls_session *s, struct sk_tls_info *info)
 {
 	info->protocol = SSL_get_version(s->ssl);
 	info->cipher = SSL_get_cipher_name(s->ssl);
 	info->alpn = s->alpn;
 	info->peer_subject = s->subject;
 }
+
+/* What tls_loader.c finds with dlsym: the only symbol the module exports. */
+__attribute__((visibility("default"))) const struct sk__tls_ops sk__tls_module_ops = {
+	.config_new = tls_config_new,
+	.config_free = tls_config_free,
+	.config_fingerprint = tls_config_fingerprint,
+	.config_keylog = tls_config_keylog,
+	.session_start = tls_session_start,
+	.session_destroy = tls_session_destroy,
+	.session_info = tls_session_info,
+};

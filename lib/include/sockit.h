@@ -438,8 +438,9 @@ struct sk_tls_config_opts {
  * names a file created 0600 (appended, never followed as a symlink) that
  * receives the NSS key log. Reads the files it names and the environment;
  * does not block otherwise. A bad file or value is SK_EUSAGE with what
- * naming the option and value. OpenSSL initialises itself here, on the
- * first TLS use. ep is not kept. Free with sk_tls_config_free.
+ * naming the option and value. The first call opens the TLS module
+ * (sockit-tls.so, the only part linked with OpenSSL): -ELIBACC when it
+ * cannot. ep is not kept. Free with sk_tls_config_free.
  */
 SK_API int sk_tls_config_new(const struct sk_endpoint *ep, const struct sk_tls_config_opts *opts,
 	struct sk_tls_config **out, struct sk_err *err);

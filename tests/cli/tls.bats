@@ -373,6 +373,15 @@ tls_listen_bg() {
 	assert_same_data "$T/data" "$T/got"
 }
 
+# ---- start-up ---------------------------------------------------------------------------------
+
+@test "neither sockit nor libsockit links OpenSSL: the TLS module is opened on first use" {
+	run ldd "$SOCKIT"
+	assert_success
+	refute_output --partial libcrypto
+	refute_output --partial libssl
+}
+
 # ---- bad input ----------------------------------------------------------------------------------
 
 @test "a missing --ca file is exit 2 before connecting" {

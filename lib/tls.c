@@ -47,6 +47,7 @@ struct sk_tls_config {
 	char pass[PASS_MAX]; /* the key's pass phrase while loading it */
 	sk_tls_pass_cb pass_cb;
 	void *pass_userdata;
+	bool pass_missing; /* the key was encrypted and nobody gave its pass phrase */
 	const char *key_path;
 	BIO_METHOD *sock_method; /* a socket BIO whose writes never raise SIGPIPE */
 };
@@ -86,18 +87,15 @@ static BIO_METHOD *make_sock_method(void)
 
 /* ---- errors ------------------------------------------------------------------- */
 
-/* The reason OpenSSL queued last, as text; clears the queue. */
+/* The reason OpenSSL queued first (the cause; later entries say where it
+ * surfaced, "PEM lib"), as text; clears the queue. */
 static const char *ossl_reason(char *buf, size_t len, const char *fallback)
 {
-	unsigned long e, last = 0;
+	unsigned long first = ERR_get_error();
+	const char *why = first ? ERR_reason_error_string(first) : NULL;
 
-	while ((e = ERR_get_error()) != 0)
-		last = e;
-	if (!last || !ERR_reason_error_string(last)) {
-		snprintf(buf, len, "%s", fallback);
-		return buf;
-	}
-	snprintf(buf, len, "%s", ERR_reason_error_string(last));
+	ERR_clear_error();
+	snprintf(buf, len, "%s", why ? why : fallback);
 	return buf;
 }
 
@@ -155,9 +153,9 @@ static int on_pass(char *buf, int size, int rwflag, void *userdata)
 		memcpy(buf, cfg->pass, n);
 		return (int)n;
 	}
-	if (!cfg->pass_cb)
-		return -1;
-	rc = cfg->pass_cb(buf, (size_t)size, cfg->key_path, cfg->pass_userdata);
+	rc = cfg->pass_cb ? cfg->pass_cb(buf, (size_t)size, cfg->key_path, cfg->pass_userdata)
+			  : -1;
+	cfg->pass_missing = rc < 0;
 	return rc < 0 ? -1 : rc;
 }
 
@@ -202,8 +200,9 @@ static int load_cert_key(struct sk_tls_config *cfg, const char *cert, const char
 	SSL_CTX_set_default_passwd_cb(cfg->ctx, on_pass);
 	SSL_CTX_set_default_passwd_cb_userdata(cfg->ctx, cfg);
 	if (!SSL_CTX_use_PrivateKey_file(cfg->ctx, key, SSL_FILETYPE_PEM))
-		return config_usage(err, "key", key,
-			ossl_reason(why, sizeof(why), "not a PEM private key"));
+		return config_usage(err, "key", key, cfg->pass_missing
+				? "encrypted, and no pass phrase (key-pass=env:VAR or file:PATH)"
+				: ossl_reason(why, sizeof(why), "not a PEM private key"));
 	if (!SSL_CTX_check_private_key(cfg->ctx))
 		return config_usage(err, "key", key, "does not match the certificate");
 	return 0;

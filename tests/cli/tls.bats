@@ -56,6 +56,16 @@ setup_file() {
 		leaf client 'DNS:client'
 		expired_leaf
 		openssl ec -in client.key -aes256 -passout pass:s3cret -out client-enc.key
+		# A client certificate from a CA nobody here trusts.
+		mkdir other-ca
+		cd other-ca || exit 1
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+			-subj '/CN=another CA' -keyout ca.key -out ca.pem \
+			-addext basicConstraints=critical,CA:TRUE \
+			-addext keyUsage=critical,keyCertSign,cRLSign
+		leaf client 'DNS:client'
+		cp client.pem ../stranger.pem
+		cp client.key ../stranger.key
 	) >"$BATS_FILE_TMPDIR/pki.log" 2>&1
 }
 
@@ -204,6 +214,24 @@ tls_listen_bg() {
 	[[ ! -s $T/listen.out ]]
 }
 
+@test "--verify-client: a client certificate from another CA is refused, both sides say why" {
+	tls_listen_bg --cert "$PKI/localhost.pem" --key "$PKI/localhost.key" --ca "$PKI/ca.pem" \
+		--verify-client 0
+	connect_payload --ca "$PKI/ca.pem" --cert "$PKI/stranger.pem" --key "$PKI/stranger.key" \
+		--tls localhost "$LPORT"
+	assert_equal "$status" 5
+	[[ $stderr == "sockit: connect: TLS connection with localhost:$LPORT: tlsv1 alert unknown ca" ]]
+	wait_line "$T/listen.err" 'certificate verify failed: unable to get local issuer certificate' 5
+	[[ ! -s $T/listen.out ]]
+}
+
+@test "an encrypted key without --key-pass and no terminal: exit 2, says so" {
+	run --separate-stderr setsid "$SOCKIT" connect --cert "$PKI/client.pem" \
+		--key "$PKI/client-enc.key" --tls localhost 1 </dev/null
+	assert_equal "$status" 2
+	assert_equal "$stderr" "sockit: connect: key '$PKI/client-enc.key': encrypted, and no pass phrase (key-pass=env:VAR or file:PATH)"
+}
+
 @test "--cert/--key on connect: a client certificate with an encrypted key and --key-pass" {
 	tls_listen_bg --cert "$PKI/localhost.pem" --key "$PKI/localhost.key" --ca "$PKI/ca.pem" \
 		--verify-client 0
@@ -343,6 +371,17 @@ tls_listen_bg() {
 	run timeout 10 "$SOCKIT" connect --pin "$PIN" --tls localhost "$LPORT" <<<"hello"
 	assert_success
 	assert_output HELLO
+}
+
+@test "socat OPENSSL client to sockit listen --tls --cert: verified, 1 MiB intact" {
+	random_file "$T/data" 1M
+	tls_listen_bg --cert "$PKI/localhost.pem" --key "$PKI/localhost.key" 0
+	run timeout 10 socat -u "OPEN:$T/data" \
+		"OPENSSL:localhost:$LPORT,cafile=$PKI/ca.pem,commonname=localhost"
+	assert_success
+	# socat -u never reads its TLS side, so its close may reset what we sent back.
+	wait_exit "$LPID" 5
+	assert_same_data "$T/data" "$T/listen.out"
 }
 
 # ---- relay -------------------------------------------------------------------------------------

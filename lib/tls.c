@@ -346,6 +346,9 @@ static int setup_server(struct sk_tls_config *cfg, const struct sk_endpoint *ep,
 	if (o->verify_client)
 		SSL_CTX_set_verify(cfg->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
 			NULL);
+	/* Nothing resumes sessions here, and tickets a client never reads would
+	 * turn its close into a reset (unread data) that can cut what it sent. */
+	SSL_CTX_set_num_tickets(cfg->ctx, 0);
 	if (cfg->alpn)
 		SSL_CTX_set_alpn_select_cb(cfg->ctx, on_alpn_select, cfg);
 	return 0;

@@ -11,19 +11,31 @@
 static const struct cli_opt connect_opts[] = {
 	/* id, long name, short, argument, help; keep alphabetical by long name */
 	{ CLI_O_ABSTRACT, "abstract", 0, "NAME", "connect to the abstract UNIX socket NAME" },
+	CLI_TLS_ROW_ALPN,
+	CLI_TLS_ROW_CA,
+	CLI_TLS_ROW_CERT,
+	CLI_TLS_ROW_CIPHERS,
+	CLI_TLS_ROW_CIPHERSUITES,
 	{ CLI_O_CRLF, "crlf", 0, NULL, "send each line end from stdin as CRLF" },
 	{ 'e', "exec", 'e', "'PROG ARGS'", "run PROG (no shell) on the connection instead of stdio" },
 	{ CLI_O_EXPLAIN, "explain", 0, NULL, "print the parsed endpoint and the socket calls; create nothing" },
 	{ CLI_O_HEXDUMP, "hexdump", 0, NULL, "log the traffic both ways on stderr as a hex dump" },
+	CLI_TLS_ROW_INSECURE,
 	{ CLI_O_INTERACTIVE, "interactive", 0, NULL, "line-editing terminal even when stdin/stdout are not TTYs" },
+	CLI_TLS_ROW_KEY,
+	CLI_TLS_ROW_KEY_PASS,
 	{ CLI_O_PCAP, "pcap", 0, "FILE", "write the traffic to FILE as a pcapng capture" },
+	CLI_TLS_ROW_PIN,
 	{ CLI_O_PROXY, "proxy", 0, "URL", "through a proxy: socks5://, socks5h://, socks4a://, http://" },
 	{ 'x', "proxy-addr", 'x', "ADDR", "nc's -x HOST[:PORT]: the proxy (port 1080, or 3128 for connect)" },
 	{ 'X', "proxy-proto", 'X', "PROTO", "nc's -X: 4, 5 (the default) or connect, for -x" },
 	{ CLI_O_SH, "sh", 0, "COMMAND", "run COMMAND with /bin/sh -c on the connection" },
+	CLI_TLS_ROW_SNI,
 	{ 's', "source", 's', "ADDR", "send from local address ADDR" },
 	{ 'p', "source-port", 'p', "PORT", "send from local port PORT" },
 	{ CLI_O_TLS, "tls", 0, NULL, "TLS over TCP (HOST PORT form)" },
+	CLI_TLS_ROW_TLS_MAX,
+	CLI_TLS_ROW_TLS_MIN,
 	{ 'u', "udp", 'u', NULL, "UDP instead of TCP (HOST PORT form)" },
 	{ 'U', "unix", 'U', "PATH", "connect to the UNIX stream socket PATH" },
 	{ 0 },
@@ -33,6 +45,7 @@ struct connect_args {
 	struct cli_endpoint_args ep;
 	struct cli_proxy_args proxy;
 	struct cli_exec exec;
+	struct cli_tls_args tls;
 	const char *source;
 	const char *source_port;
 };
@@ -62,6 +75,8 @@ static int connect_opt(struct cli_ctx *ctx, int id, const char *arg, void *state
 	case 'x':
 		return cli_proxy_opt(ctx, &a->proxy, id, arg);
 	default:
+		if (cli_tls_opt(&a->tls, id, arg) == 0)
+			return 0;
 		return cli_endpoint_opt(ctx, &a->ep, id, arg);
 	}
 }
@@ -88,11 +103,26 @@ static int source_option(const struct cli_ctx *ctx, const struct connect_args *a
 	return 0;
 }
 
+/* A TLS endpoint: the handshake, then the plaintext joins stdio like a socket. */
+static int pump_tls(struct cli_ctx *ctx, struct sk_loop *loop, const struct sk_tls_config *cfg,
+	int fd, const char *name)
+{
+	struct cli_tls_stream st;
+	int status = cli_tls_stream_open(ctx, loop, cfg, fd, name, &st); /* adopts fd */
+
+	if (status == 0) {
+		status = cli_pump_stdio(ctx, loop, st.plain, name, SOCK_STREAM, true);
+		close(st.plain);
+	}
+	return cli_tls_stream_close(ctx, &st, status);
+}
+
 static int connect_run(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct connect_args a = { 0 };
 	struct cli_text extra = { 0 };
 	struct sk_endpoint *ep = NULL;
+	struct sk_tls_config *tls = NULL;
 	struct sk_connect_opts copts;
 	struct sk_loop *loop = NULL;
 	struct sk_err err;
@@ -105,12 +135,15 @@ static int connect_run(struct cli_ctx *ctx, int argc, char **argv)
 	if (status == 0)
 		status = cli_proxy_option(ctx, &a.proxy, &extra);
 	if (status == 0)
-		status = cli_endpoint_build(ctx, &a.ep, false, argc - first, argv + first,
-			extra.text, &ep);
+		status = cli_endpoint_build_tls(ctx, &a.ep, &a.tls, false, argc - first,
+			argv + first, extra.text, &ep);
 	free(extra.text);
 	/* The program talks to the peer: stdio options have nothing to act on. */
 	if (status == 0 && a.exec.text)
 		status = cli_stdio_opts_unsupported(ctx, a.exec.shell ? "--sh" : "--exec");
+	if (status == 0 && a.exec.text && sk_endpoint_transport(ep) == SK_TLS)
+		status = cli_usage(ctx, "%s is not supported with TLS endpoints yet",
+			a.exec.shell ? "--sh" : "--exec");
 	if (status) {
 		sk_endpoint_free(ep);
 		return status;
@@ -119,7 +152,10 @@ static int connect_run(struct cli_ctx *ctx, int argc, char **argv)
 		status = cli_endpoint_explain(ctx, ep);
 		goto out;
 	}
-	status = cli_pcap_open(ctx);
+	/* Bad certificates, keys and pass phrases stop us before any connection. */
+	status = cli_tls_config(ctx, ep, &tls);
+	if (status == 0)
+		status = cli_pcap_open(ctx);
 	if (status)
 		goto out;
 	sk_endpoint_format(ep, false, name, sizeof(name));
@@ -136,12 +172,21 @@ static int connect_run(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	status = cli_loop_open(ctx, &loop);
-	if (status == 0)
-		status = cli_pump_stdio(ctx, loop, fd, name, sk_endpoint_socktype(ep), true);
+	if (status) {
+		close(fd);
+		goto out;
+	}
+	if (tls) {
+		cli_tls_peer_name(ep, name, sizeof(name));
+		status = pump_tls(ctx, loop, tls, fd, name);
+		goto out;
+	}
+	status = cli_pump_stdio(ctx, loop, fd, name, sk_endpoint_socktype(ep), true);
 	close(fd);
 out:
 	cli_pcap_close(ctx);
 	sk_loop_destroy(loop);
+	sk_tls_config_free(tls);
 	sk_endpoint_free(ep);
 	return status;
 }

@@ -16,9 +16,14 @@ enum { O_ALLOW = 256, O_BROKER, O_CHAT, O_DENY, O_MAX_CONNS, O_PROXY_AUTH, O_PRO
 static const struct cli_opt listen_opts[] = {
 	/* id, long name, short, argument, help; keep alphabetical by long name */
 	{ CLI_O_ABSTRACT, "abstract", 0, "NAME", "listen on the abstract UNIX socket NAME" },
+	CLI_TLS_ROW_ALPN,
 	{ O_ALLOW, "allow", 0, "CIDR", "accept only peers in CIDR (repeatable)" },
 	{ O_BROKER, "broker", 0, NULL, "keep accepting; what one client sends goes to all others" },
+	CLI_TLS_ROW_CA,
+	CLI_TLS_ROW_CERT,
 	{ O_CHAT, "chat", 0, NULL, "--broker with '<user N>' prefixes and join/leave lines" },
+	CLI_TLS_ROW_CIPHERS,
+	CLI_TLS_ROW_CIPHERSUITES,
 	{ CLI_O_CRLF, "crlf", 0, NULL, "send each line end from stdin as CRLF (one peer)" },
 	{ O_DENY, "deny", 0, "CIDR", "refuse peers in CIDR (repeatable; wins over --allow)" },
 	{ 'e', "exec", 'e', "'PROG ARGS'", "run PROG (no shell) for each connection, on the socket" },
@@ -26,6 +31,8 @@ static const struct cli_opt listen_opts[] = {
 	{ CLI_O_HEXDUMP, "hexdump", 0, NULL, "log the traffic both ways on stderr as a hex dump (one peer)" },
 	{ CLI_O_INTERACTIVE, "interactive", 0, NULL, "line-editing terminal even when stdin/stdout are not TTYs" },
 	{ 'k', "keep-open", 'k', NULL, "keep accepting: stdin to every client, every client to stdout" },
+	CLI_TLS_ROW_KEY,
+	CLI_TLS_ROW_KEY_PASS,
 	{ O_MAX_CONNS, "max-conns", 0, "N", "with -k, at most N clients at once" },
 	{ CLI_O_PCAP, "pcap", 0, "FILE", "write the traffic to FILE as a pcapng capture (one peer)" },
 	{ 'p', "port", 'p', "PORT", "the port to listen on (as in nc -l -p PORT)" },
@@ -35,8 +42,11 @@ static const struct cli_opt listen_opts[] = {
 	{ O_SYSTEMD, "systemd", 0, NULL, "serve the socket systemd passed (socket activation)" },
 	{ O_TIMESTAMPS, "timestamps", 0, NULL, "with -u, prefix each datagram with its receive time" },
 	{ CLI_O_TLS, "tls", 0, NULL, "TLS over TCP" },
+	CLI_TLS_ROW_TLS_MAX,
+	CLI_TLS_ROW_TLS_MIN,
 	{ 'u', "udp", 'u', NULL, "UDP: datagrams to stdout, stdin to the latest peer" },
 	{ 'U', "unix", 'U', "PATH", "listen on the UNIX stream socket PATH" },
+	CLI_TLS_ROW_VERIFY_CLIENT,
 	{ 0 },
 };
 
@@ -78,8 +88,18 @@ struct client {
 	size_t linelen;
 };
 
+/* A TLS peer whose handshake is still running. */
+struct handshake {
+	struct handshake *next;
+	struct cli_tls_peer *peer;
+	char text[128];
+};
+
 struct listener_run {
 	struct cli_ctx *ctx;
+	const struct sk_tls_config *tls;  /* tls-listen: each peer gets a handshake first */
+	struct handshake *handshakes;
+	struct cli_tls_stream stream;     /* single peer over TLS */
 	struct cli_children *children; /* -e/--sh: a program per connection */
 	struct cli_proxy_serve *proxy; /* --proxy-server: a proxy session per connection */
 	struct sk_loop *loop;
@@ -115,6 +135,7 @@ struct listen_args {
 	struct cli_exec exec;
 	const char *proxy_server, *proxy_auth;
 	enum sk_proxy_kind proxy_kind;
+	struct cli_tls_args tls;
 	bool keep_open;
 	enum hub_mode mode;
 	struct sk_acl *acl;
@@ -178,6 +199,8 @@ static int listen_opt(struct cli_ctx *ctx, int id, const char *arg, void *state)
 		a->ep.port = arg;
 		return 0;
 	default:
+		if (cli_tls_opt(&a->tls, id, arg) == 0)
+			return 0;
 		return cli_endpoint_opt(ctx, &a->ep, id, arg);
 	}
 }
@@ -676,6 +699,111 @@ static void exec_peer(struct listener_run *r, int fd, const char *peer)
 		stop(r, status);
 }
 
+/* A connected peer (the plaintext of a TLS one): a program, the one peer, or a -k client. */
+static void peer_ready(struct listener_run *r, int fd, const char *text)
+{
+	if (r->children) {
+		exec_peer(r, fd, text);
+		return;
+	}
+	if (r->proxy) {
+		r->nclients++;
+		cli_proxy_serve_client(r->proxy, fd, text);
+		update_interest(r);
+		return;
+	}
+	if (!r->keep_open) {
+		r->accepted_fd = fd;
+		snprintf(r->peer, sizeof(r->peer), "%s", text);
+		stop(r, -1);
+		return;
+	}
+	add_client(r, fd, text);
+	update_interest(r);
+}
+
+/* ---- tls-listen: a handshake per peer, none blocking the others ------------------- */
+
+/* Take the handshake of p off the list; returns it (the caller frees it). */
+static struct handshake *handshake_take(struct listener_run *r, const struct cli_tls_peer *p)
+{
+	for (struct handshake **pp = &r->handshakes; *pp; pp = &(*pp)->next) {
+		struct handshake *h = *pp;
+
+		if (h->peer == p) {
+			*pp = h->next;
+			return h;
+		}
+	}
+	return NULL;
+}
+
+static void handshakes_destroy(struct listener_run *r)
+{
+	while (r->handshakes) {
+		struct handshake *h = r->handshakes;
+
+		r->handshakes = h->next;
+		cli_tls_peer_destroy(h->peer);
+		free(h);
+	}
+}
+
+/* The one peer's stream failed (truncation, reset): that will be the exit status. */
+static void on_tls_done(struct cli_tls_peer *p, int status, const struct sk_err *err,
+	void *userdata)
+{
+	struct listener_run *r = userdata;
+
+	(void)p;
+	cli_tls_stream_ended(&r->stream, status, err);
+}
+
+static void on_tls_ready(struct cli_tls_peer *p, int fd, const struct sk_err *err,
+	void *userdata)
+{
+	struct listener_run *r = userdata;
+	struct handshake *h = handshake_take(r, p);
+	char text[128];
+
+	snprintf(text, sizeof(text), "%s", h ? h->text : "peer");
+	free(h);
+	if (fd < 0) {
+		/* One client's failure is not the listener's: log it, go on listening. */
+		cli_log(r->ctx, 1, "%s: %s", err->what, err->why);
+		cli_tls_peer_destroy(p);
+		return;
+	}
+	if (r->keep_open || r->children) {
+		cli_tls_peer_release(p); /* it finishes on its own */
+	} else {
+		r->stream.peer = p;
+		r->stream.loop = r->loop;
+		handshakes_destroy(r); /* the one peer is chosen */
+	}
+	peer_ready(r, fd, text);
+}
+
+static void handshake_start(struct listener_run *r, int fd, const char *text)
+{
+	struct handshake *h = calloc(1, sizeof(*h));
+	struct sk_err err;
+
+	if (!h) {
+		close(fd);
+		return;
+	}
+	snprintf(h->text, sizeof(h->text), "%s", text);
+	if (cli_tls_peer_start(r->ctx, r->loop, r->tls, fd, text, on_tls_ready, on_tls_done, r,
+		    &h->peer, &err) < 0) {
+		cli_log(r->ctx, 1, "%s: %s", err.what, err.why);
+		free(h);
+		return;
+	}
+	h->next = r->handshakes;
+	r->handshakes = h;
+}
+
 static void on_listener(struct sk_loop *loop, int fd, unsigned events, void *userdata)
 {
 	struct listener_run *r = userdata;
@@ -709,24 +837,10 @@ static void on_listener(struct sk_loop *loop, int fd, unsigned events, void *use
 	}
 	log_peer(r, "accepted", text);
 	got_peer(r);
-	if (r->children) {
-		exec_peer(r, cfd, text);
-		return;
-	}
-	if (r->proxy) {
-		r->nclients++;
-		cli_proxy_serve_client(r->proxy, cfd, text);
-		update_interest(r);
-		return;
-	}
-	if (!r->keep_open) {
-		r->accepted_fd = cfd;
-		snprintf(r->peer, sizeof(r->peer), "%s", text);
-		stop(r, -1);
-		return;
-	}
-	add_client(r, cfd, text);
-	update_interest(r);
+	if (r->tls)
+		handshake_start(r, cfd, text);
+	else
+		peer_ready(r, cfd, text);
 }
 
 static void update_interest(struct listener_run *r)
@@ -813,12 +927,17 @@ static int serve(struct listener_run *r)
 	status = cli_pump_stdio(r->ctx, r->loop, r->accepted_fd, r->peer,
 		sk_listener_socktype(r->listener), false);
 	close(r->accepted_fd);
+	if (r->stream.peer)
+		status = cli_tls_stream_close(r->ctx, &r->stream, status);
 	log_peer(r, "closed", r->peer);
 	return status;
 }
 
 static void run_cleanup(struct listener_run *r)
 {
+	handshakes_destroy(r);
+	cli_tls_peer_destroy(r->stream.peer);
+	cli_tls_peers_drain(r->loop, 0);
 	while (r->clients)
 		client_close(r->clients);
 	cli_stdio_close(&r->io);
@@ -836,7 +955,7 @@ static int check_hub_args(const struct cli_ctx *ctx, const struct listen_args *a
 {
 	enum sk_transport t = sk_endpoint_transport(ep);
 
-	if (a->acl && t != SK_TCP && t != SK_UDP)
+	if (a->acl && t != SK_TCP && t != SK_UDP && t != SK_TLS)
 		return cli_usage(ctx, "--allow/--deny apply to IP listeners, not %s",
 			sk_endpoint_type_name(ep));
 	if (a->mode != HUB_STDIO && sk_endpoint_socktype(ep) == SOCK_DGRAM)
@@ -954,6 +1073,7 @@ static int listen_run(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct listen_args a = { 0 };
 	struct listener_run r = { .ctx = ctx, .accepted_fd = -1, .io = { -1, -1 } };
+	struct sk_tls_config *tls = NULL;
 	struct sk_endpoint *ep = NULL;
 	struct sk_err err;
 	int first, status, rc;
@@ -963,7 +1083,8 @@ static int listen_run(struct cli_ctx *ctx, int argc, char **argv)
 	if (a.systemd)
 		status = check_systemd_args(ctx, &a, argc - first);
 	else
-		status = cli_endpoint_build(ctx, &a.ep, true, argc - first, argv + first, NULL, &ep);
+		status = cli_endpoint_build_tls(ctx, &a.ep, &a.tls, true, argc - first,
+			argv + first, NULL, &ep);
 	if (status == 0 && ep)
 		status = check_hub_args(ctx, &a, ep);
 	if (status == 0)
@@ -978,9 +1099,13 @@ static int listen_run(struct cli_ctx *ctx, int argc, char **argv)
 		status = cli_endpoint_explain(ctx, ep);
 		goto out;
 	}
-	status = cli_pcap_open(ctx);
+	/* Bad certificates and keys stop us before anything listens. */
+	status = ep ? cli_tls_config(ctx, ep, &tls) : 0;
+	if (status == 0)
+		status = cli_pcap_open(ctx);
 	if (status)
 		goto out;
+	r.tls = tls;
 	r.keep_open = a.keep_open;
 	r.mode = a.mode;
 	r.acl = a.acl;
@@ -1019,6 +1144,7 @@ static int listen_run(struct cli_ctx *ctx, int argc, char **argv)
 out:
 	run_cleanup(&r);
 	cli_pcap_close(ctx);
+	sk_tls_config_free(tls);
 	sk_acl_destroy(a.acl);
 	sk_endpoint_free(ep);
 	return status;

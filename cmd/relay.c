@@ -56,6 +56,7 @@ struct link {
 	int from_fd, to_fd;
 	struct sk_connector *connector;
 	struct sk_proxy_reader *header; /* accept-proxy: reading the PROXY header */
+	struct cli_tls_peer *handshake; /* a TLS side still handshaking */
 	struct sk_pump *pump;
 	struct cli_trace trace;
 	/* The client and the address it reached, as a PROXY header told or as
@@ -76,6 +77,7 @@ struct relay {
 	struct cli_ctx *ctx;
 	struct sk_loop *loop;
 	struct sk_endpoint *from, *to;
+	struct sk_tls_config *from_tls, *to_tls; /* TLS terminated / originated here */
 	struct sk_listener *listener;
 	struct link *links;
 	unsigned long nlinks, max_conns;
@@ -89,6 +91,7 @@ struct relay {
 	uint64_t total_links, total_sent, total_received;
 	int status;
 	char from_text[512], to_text[512];
+	char to_peer[300]; /* HOST:PORT of a TLS TO, for messages */
 };
 
 struct relay_args {
@@ -179,6 +182,7 @@ static void report_link(struct link *l, int status)
 }
 
 static void update_accepting(struct relay *r);
+static bool link_connect(struct link *l);
 
 static bool is_session(const struct link *l)
 {
@@ -200,6 +204,7 @@ static void link_end(struct link *l, int status)
 	}
 	sk_pump_destroy(l->pump);
 	sk_proxy_reader_destroy(l->header);
+	cli_tls_peer_destroy(l->handshake);
 	sk_connector_destroy(l->connector);
 	cli_close(l->from_fd, status < 0 && status != SK_EIDLE);
 	cli_close(l->to_fd, status < 0 && status != SK_EIDLE);
@@ -245,13 +250,12 @@ static void send_held(struct link *l, const char *data, size_t len)
 	cli_trace(SK_PUMP_A_TO_B, data, len, &l->trace);
 }
 
-static void on_connected(struct sk_connector *c, int fd, const struct sk_err *err,
-	void *userdata)
+/* Both sides connected (the plaintext ends of TLS ones): pump between them. */
+static void link_pump(struct link *l)
 {
-	struct link *l = userdata;
 	struct relay *r = l->relay;
 	struct sk_pump_side from = { .rfd = l->from_fd, .wfd = l->from_fd, .name = l->peer };
-	struct sk_pump_side to = { .rfd = fd, .wfd = fd, .name = r->to_text };
+	struct sk_pump_side to = { .rfd = l->to_fd, .wfd = l->to_fd, .name = r->to_text };
 	struct sk_pump_opts opts = {
 		.idle_timeout_ms = r->ctx->idle_timeout_ms,
 		.trace = cli_trace_wanted(r->ctx) ? cli_trace : NULL,
@@ -266,16 +270,6 @@ static void on_connected(struct sk_connector *c, int fd, const struct sk_err *er
 		/* TO closed its side: the source may still be sending; give it a moment. */
 		opts.dgram_linger_ms = 1000;
 	}
-	if (fd < 0) {
-		/* TO refused or timed out: this client is let go at once, with a reset. */
-		cli_log(r->ctx, 1, "%s: %s: %s", l->peer, err->what, err->why);
-		link_end(l, fd);
-		return;
-	}
-	l->to_fd = fd;
-	/* Done with it: an idle link should hold as little as it can. */
-	sk_connector_destroy(c);
-	l->connector = NULL;
 	/* The capture shows the peer's conversation with us, FROM's side. */
 	cli_trace_start(&l->trace, r->ctx, l->from_fd, false, SK_PUMP_B_TO_A);
 	while (l->held) {
@@ -291,6 +285,67 @@ static void on_connected(struct sk_connector *c, int fd, const struct sk_err *er
 		cli_log(r->ctx, 1, "%s: %s: %s", l->peer, perr.what, perr.why);
 		link_end(l, rc);
 	}
+}
+
+/* A handshake of this link ended: its plaintext takes the TLS side's place. */
+static void on_link_tls(struct cli_tls_peer *p, int fd, const struct sk_err *err, void *userdata)
+{
+	struct link *l = userdata;
+	bool from_side = l->from_fd < 0;
+
+	l->handshake = NULL;
+	if (fd < 0) {
+		cli_log(l->relay->ctx, 1, "%s: %s: %s", l->peer, err->what, err->why);
+		cli_tls_peer_destroy(p);
+		link_end(l, fd);
+		return;
+	}
+	cli_tls_peer_release(p); /* it finishes its close_notify on its own */
+	if (from_side) {
+		l->from_fd = fd;
+		link_connect(l);
+	} else {
+		l->to_fd = fd;
+		link_pump(l);
+	}
+}
+
+/* Hand fd (adopted) to a TLS session for this link; the side whose fd is -1
+ * meanwhile is the one handshaking. */
+static void link_handshake(struct link *l, const struct sk_tls_config *cfg, int fd,
+	const char *peer)
+{
+	struct sk_err err;
+	int rc = cli_tls_peer_start(l->relay->ctx, l->relay->loop, cfg, fd, peer, on_link_tls,
+		NULL, l, &l->handshake, &err);
+
+	if (rc < 0) {
+		cli_log(l->relay->ctx, 1, "%s: %s: %s", l->peer, err.what, err.why);
+		link_end(l, rc);
+	}
+}
+
+static void on_connected(struct sk_connector *c, int fd, const struct sk_err *err,
+	void *userdata)
+{
+	struct link *l = userdata;
+	struct relay *r = l->relay;
+
+	if (fd < 0) {
+		/* TO refused or timed out: this client is let go at once, with a reset. */
+		cli_log(r->ctx, 1, "%s: %s: %s", l->peer, err->what, err->why);
+		link_end(l, fd);
+		return;
+	}
+	/* Done with it: an idle link should hold as little as it can. */
+	sk_connector_destroy(c);
+	l->connector = NULL;
+	if (r->to_tls) {
+		link_handshake(l, r->to_tls, fd, r->to_peer);
+		return;
+	}
+	l->to_fd = fd;
+	link_pump(l);
 }
 
 /* A link for FROM's fd (adopted), not yet connecting. */
@@ -345,6 +400,20 @@ static struct link *link_start(struct relay *r, int fd, const char *peer)
 	return l && link_connect(l) ? l : NULL;
 }
 
+/* FROM's side is ready to relay: its TLS handshake first (tls-listen), then TO. */
+static void link_from_ready(struct link *l)
+{
+	struct relay *r = l->relay;
+	int fd = l->from_fd;
+
+	if (!r->from_tls) {
+		link_connect(l);
+		return;
+	}
+	l->from_fd = -1; /* the TLS session has it now */
+	link_handshake(l, r->from_tls, fd, l->peer);
+}
+
 /* accept-proxy: the PROXY header names the client; then on to TO. */
 static void on_proxy_header(struct sk_proxy_reader *reader, int rc,
 	const struct sk_proxy_info *info, const struct sk_err *err, void *userdata)
@@ -367,7 +436,7 @@ static void on_proxy_header(struct sk_proxy_reader *reader, int rc,
 		cli_event(l->relay->ctx, "proxied", (struct cli_field[]){ { "peer", l->peer, 0 } }, 1,
 			"PROXY header: client %s", l->peer);
 	}
-	link_connect(l);
+	link_from_ready(l);
 }
 
 /* A peer accepted on FROM: its PROXY header first (accept-proxy), or TO now. */
@@ -389,7 +458,7 @@ static void link_accepted(struct relay *r, int fd, const struct sk_peer *peer, c
 		return;
 	}
 	if (rc == 0) {
-		link_connect(l);
+		link_from_ready(l);
 		return;
 	}
 	rc = sk_proxy_reader_start(r->loop, fd, r->ctx->timeout_ms, on_proxy_header, l, &l->header,
@@ -772,12 +841,15 @@ static int serve_listener(struct relay *r)
 
 /* ---- relaying once ------------------------------------------------------------------- */
 
-/* One side of a single relay: stdio, or a connection (fd adopted by *side). */
+/* One side of a single relay: stdio, or a connection (fd adopted by *side;
+ * for TLS, the plaintext end, with the session in *st). */
 static int open_side(struct relay *r, const struct sk_endpoint *ep, const char *name,
-	struct cli_stdio *io, struct sk_pump_side *side)
+	const struct sk_tls_config *tls, struct cli_stdio *io, struct cli_tls_stream *st,
+	struct sk_pump_side *side)
 {
 	struct sk_connect_opts copts = { .timeout_ms = r->ctx->timeout_ms, .family = r->ctx->family };
 	struct sk_err err;
+	char peer[300];
 	int fd, status;
 
 	if (sk_endpoint_transport(ep) == SK_STDIO) {
@@ -794,6 +866,13 @@ static int open_side(struct relay *r, const struct sk_endpoint *ep, const char *
 		return cli_fail(r->ctx, CLI_CONNECT, fd, &err);
 	cli_event(r->ctx, "connected", (struct cli_field[]){ { "endpoint", name, 0 } }, 1,
 		"connected to %s", name);
+	if (tls) {
+		cli_tls_peer_name(ep, peer, sizeof(peer));
+		status = cli_tls_stream_open(r->ctx, r->loop, tls, fd, peer, st); /* adopts fd */
+		if (status)
+			return status;
+		fd = st->plain;
+	}
 	*side = (struct sk_pump_side){ .rfd = fd, .wfd = fd, .name = name };
 	return 0;
 }
@@ -807,6 +886,7 @@ static void close_side(const struct sk_pump_side *side, bool reset)
 static int relay_once(struct relay *r)
 {
 	struct cli_stdio io_from = { -1, -1 }, io_to = { -1, -1 };
+	struct cli_tls_stream st_from = { .plain = -1 }, st_to = { .plain = -1 };
 	struct sk_pump_side from = { .rfd = -1, .wfd = -1 }, to = { .rfd = -1, .wfd = -1 };
 	struct cli_pump_result o = { .loop = r->loop };
 	struct cli_trace trace;
@@ -820,9 +900,9 @@ static int relay_once(struct relay *r)
 	int64_t started = sk_loop_now(r->loop);
 	int status, rc;
 
-	status = open_side(r, r->from, r->from_text, &io_from, &from);
+	status = open_side(r, r->from, r->from_text, r->from_tls, &io_from, &st_from, &from);
 	if (status == 0)
-		status = open_side(r, r->to, r->to_text, &io_to, &to);
+		status = open_side(r, r->to, r->to_text, r->to_tls, &io_to, &st_to, &to);
 	/* The capture shows FROM's conversation, or TO's when FROM is stdio. */
 	if (status == 0 && from.rfd == from.wfd)
 		cli_trace_start(&trace, r->ctx, from.rfd, true, SK_PUMP_B_TO_A);
@@ -847,6 +927,10 @@ static int relay_once(struct relay *r)
 	sk_pump_destroy(pump);
 	close_side(&from, o.status < 0 && o.status != SK_EIDLE);
 	close_side(&to, o.status < 0 && o.status != SK_EIDLE);
+	if (st_from.peer)
+		status = cli_tls_stream_close(r->ctx, &st_from, status);
+	if (st_to.peer)
+		status = cli_tls_stream_close(r->ctx, &st_to, status);
 	cli_stdio_close(&io_from);
 	cli_stdio_close(&io_to);
 	return status;
@@ -858,6 +942,7 @@ static bool relay_serves(const struct sk_endpoint *ep)
 {
 	switch (sk_endpoint_transport(ep)) {
 	case SK_TCP:
+	case SK_TLS:
 	case SK_UNIX:
 	case SK_ABSTRACT:
 	case SK_VSOCK:
@@ -950,6 +1035,8 @@ static int parse_endpoints(struct relay *r, int npos, char **pos,
 					  "(use 'sockit listen')");
 	sk_endpoint_format(r->from, false, r->from_text, sizeof(r->from_text));
 	sk_endpoint_format(r->to, false, r->to_text, sizeof(r->to_text));
+	if (sk_endpoint_transport(r->to) == SK_TLS)
+		cli_tls_peer_name(r->to, r->to_peer, sizeof(r->to_peer));
 	return 0;
 }
 
@@ -995,7 +1082,12 @@ static int relay_run(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	r.stats = a.stats;
 	r.max_conns = a.max_conns;
-	status = cli_pcap_open(ctx);
+	/* Bad certificates and keys stop us before anything listens or connects. */
+	status = cli_tls_config(ctx, r.from, &r.from_tls);
+	if (status == 0)
+		status = cli_tls_config(ctx, r.to, &r.to_tls);
+	if (status == 0)
+		status = cli_pcap_open(ctx);
 	if (status == 0)
 		status = cli_loop_open(ctx, &r.loop);
 	if (status)
@@ -1004,9 +1096,12 @@ static int relay_run(struct cli_ctx *ctx, int argc, char **argv)
 	status = sk_endpoint_is_listener(r.from) ? serve_listener(&r) : relay_once(&r);
 	while (r.links)
 		link_end(r.links, 0);
+	cli_tls_peers_drain(r.loop, 0);
 	report_total(&r);
 out:
 	cli_pcap_close(ctx);
+	sk_tls_config_free(r.from_tls);
+	sk_tls_config_free(r.to_tls);
 	sk_listener_destroy(r.listener);
 	free(r.dgrams);
 	sk_loop_destroy(r.loop);

@@ -283,4 +283,30 @@ int sk__unix_listen(const struct sk_endpoint *ep, const char *text, char **creat
 /* Remove path only while it is still the socket file (dev, ino) we created. */
 void sk__unix_remove(const char *path, dev_t dev, ino_t ino);
 
+/* ---- TLS: tls.c is a module (sockit-tls.so), loaded by tls_loader.c on first use ---- */
+
+/* The module's entry points, behind the sk_tls_* exports of the same names. */
+struct sk__tls_ops {
+	int (*config_new)(const struct sk_endpoint *ep, const struct sk_tls_config_opts *opts,
+		struct sk_tls_config **out, struct sk_err *err);
+	void (*config_free)(struct sk_tls_config *cfg);
+	const char *(*config_fingerprint)(const struct sk_tls_config *cfg);
+	bool (*config_keylog)(const struct sk_tls_config *cfg);
+	int (*session_start)(struct sk_loop *loop, const struct sk_tls_config *cfg, int fd,
+		const struct sk_tls_session_opts *opts, struct sk_tls_session **out,
+		struct sk_err *err);
+	void (*session_destroy)(struct sk_tls_session *s);
+	void (*session_info)(const struct sk_tls_session *s, struct sk_tls_info *info);
+};
+/* The first member of struct sk_tls_config and struct sk_tls_session: how the
+ * exports reach the module that made the object. */
+struct sk__tls_head {
+	const struct sk__tls_ops *ops;
+	void *module; /* config: the dlopen handle it holds (NULL when built in) */
+};
+/* Defined by tls.c, exported by the module; a program that links tls.c
+ * itself (the unit tests) has it built in. */
+#define SK__TLS_OPS_SYMBOL "sk__tls_module_ops"
+extern const struct sk__tls_ops sk__tls_module_ops;
+
 #endif

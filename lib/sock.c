@@ -179,6 +179,7 @@ int sk_listener_open(const struct sk_endpoint *ep, int family, struct sk_listene
 		return sk__fail(err, -ENOMEM, "listen on %s", text);
 	switch (ep->type->transport) {
 	case SK_TCP:
+	case SK_TLS: /* the TCP part; sk_tls_session_start adds TLS per peer */
 	case SK_UDP:
 		fd = listen_inet(ep, family, text, err);
 		break;

@@ -135,7 +135,8 @@ expect "$tool_deb" \
 	/usr/share/doc/sockit/copyright
 expect "$lib_deb" \
 	"/usr/lib/$multiarch/libsockit.so.0" \
-	"/usr/lib/$multiarch/libsockit.so.$version"
+	"/usr/lib/$multiarch/libsockit.so.$version" \
+	"/usr/lib/$multiarch/sockit/sockit-tls.so"
 expect "$dev_deb" \
 	/usr/include/sockit.h \
 	"/usr/lib/$multiarch/libsockit.so" \

@@ -220,6 +220,8 @@ struct cli_text {
 };
 void cli_text_add(struct cli_text *t, const char *s);
 void cli_text_addf(struct cli_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append a value with ',' and '\\' escaped for endpoint text. */
+void cli_text_add_escaped(struct cli_text *t, const char *value);
 
 /* --proxy URL (connect, relay) and nc's -X PROTO -x HOST[:PORT] (connect). */
 enum { CLI_O_PROXY = 310 }; /* with 'X' and 'x' */
@@ -303,6 +305,96 @@ struct cli_pump_result {
 };
 /* An sk_pump_done_cb; userdata is a struct cli_pump_result. */
 void cli_pump_done(struct sk_pump *pump, int status, const struct sk_err *err, void *userdata);
+
+/* tls_args.c: the TLS flags of connect and listen, and TLS peers in a loop. */
+enum {
+	CLI_O_ALPN = 500,
+	CLI_O_CA,
+	CLI_O_CERT,
+	CLI_O_CIPHERS,
+	CLI_O_CIPHERSUITES,
+	CLI_O_INSECURE,
+	CLI_O_KEY,
+	CLI_O_KEY_PASS,
+	CLI_O_PIN,
+	CLI_O_SNI,
+	CLI_O_TLS_MAX,
+	CLI_O_TLS_MIN,
+	CLI_O_VERIFY_CLIENT,
+};
+/* The rows, one definition each; commands place them in their alphabetical tables. */
+#define CLI_TLS_ROW_ALPN { CLI_O_ALPN, "alpn", 0, "LIST", "TLS: ALPN protocols, comma-separated, in order of preference" }
+#define CLI_TLS_ROW_CA { CLI_O_CA, "ca", 0, "FILE|DIR", "TLS: trust these CA certificates (PEM) instead of the system store" }
+#define CLI_TLS_ROW_CERT { CLI_O_CERT, "cert", 0, "FILE", "TLS: our certificate chain (PEM)" }
+#define CLI_TLS_ROW_CIPHERS { CLI_O_CIPHERS, "ciphers", 0, "LIST", "TLS 1.2: OpenSSL cipher list" }
+#define CLI_TLS_ROW_CIPHERSUITES { CLI_O_CIPHERSUITES, "ciphersuites", 0, "LIST", "TLS 1.3: OpenSSL cipher suites" }
+#define CLI_TLS_ROW_INSECURE { CLI_O_INSECURE, "insecure", 0, NULL, "TLS: do not verify the server's certificate (warned about)" }
+#define CLI_TLS_ROW_KEY { CLI_O_KEY, "key", 0, "FILE", "TLS: the private key of --cert (PEM; default: the --cert file)" }
+#define CLI_TLS_ROW_KEY_PASS { CLI_O_KEY_PASS, "key-pass", 0, "env:VAR|file:PATH", "TLS: where the pass phrase of --key is (never the secret)" }
+#define CLI_TLS_ROW_PIN { CLI_O_PIN, "pin", 0, "sha256:HEX", "TLS: trust exactly the certificate with this SHA-256 fingerprint" }
+#define CLI_TLS_ROW_SNI { CLI_O_SNI, "sni", 0, "NAME", "TLS: send NAME as SNI and verify the certificate for NAME" }
+#define CLI_TLS_ROW_TLS_MAX { CLI_O_TLS_MAX, "tls-max", 0, "1.2|1.3", "TLS: highest protocol version" }
+#define CLI_TLS_ROW_TLS_MIN { CLI_O_TLS_MIN, "tls-min", 0, "1.2|1.3", "TLS: lowest protocol version (default 1.2)" }
+#define CLI_TLS_ROW_VERIFY_CLIENT { CLI_O_VERIFY_CLIENT, "verify-client", 0, NULL, "TLS: require a client certificate signed by --ca" }
+
+struct cli_tls_args {
+	const char *value[CLI_O_VERIFY_CLIENT - CLI_O_ALPN + 1]; /* by id - CLI_O_ALPN */
+	const char *first; /* the first TLS flag given, for messages ("--ca") */
+};
+/* Handle a TLS flag; 0, or -1 when id is not one. */
+int cli_tls_opt(struct cli_tls_args *a, int id, const char *arg);
+/* cli_endpoint_build, then the TLS flags added as the endpoint's options. */
+int cli_endpoint_build_tls(const struct cli_ctx *ctx, const struct cli_endpoint_args *a,
+	const struct cli_tls_args *tls, bool listener, int npos, char **pos, const char *extra,
+	struct sk_endpoint **out);
+/* The endpoint's TLS configuration (NULL for other endpoints), with the
+ * warnings and the ephemeral fingerprint on stderr. Returns an exit status. */
+int cli_tls_config(const struct cli_ctx *ctx, const struct sk_endpoint *ep,
+	struct sk_tls_config **out);
+
+/* "HOST:PORT" ("[::1]:443") of a client endpoint, for TLS messages. */
+void cli_tls_peer_name(const struct sk_endpoint *ep, char *buf, size_t len);
+
+/* A TLS session owned by a command until released, then by itself. */
+struct cli_tls_peer;
+/* The handshake ended: fd >= 0 is the plaintext (owned by the callee), or
+ * the failure code with err. */
+typedef void (*cli_tls_ready_fn)(struct cli_tls_peer *p, int fd, const struct sk_err *err,
+	void *userdata);
+/* The stream ended (0, or -EPROTO for a truncation, -ECONNRESET...). */
+typedef void (*cli_tls_done_fn)(struct cli_tls_peer *p, int status, const struct sk_err *err,
+	void *userdata);
+/* Start on fd (adopted); peer names it in messages. -v prints the protocol,
+ * cipher, ALPN and peer subject at ready. Returns 0 or a negative code. */
+int cli_tls_peer_start(const struct cli_ctx *ctx, struct sk_loop *loop,
+	const struct sk_tls_config *cfg, int fd, const char *peer, cli_tls_ready_fn ready,
+	cli_tls_done_fn done, void *userdata, struct cli_tls_peer **out, struct sk_err *err);
+/* No more callbacks: the session finishes its close_notify and frees itself;
+ * a failure is logged with -v. NULL-safe. */
+void cli_tls_peer_release(struct cli_tls_peer *p);
+/* Close it now, callbacks and all (a failed handshake, an abandoned one). NULL-safe. */
+void cli_tls_peer_destroy(struct cli_tls_peer *p);
+/* Run loop until every released session has finished (at most ms), or free
+ * them all at once with ms 0 (at exit). */
+void cli_tls_peers_drain(struct sk_loop *loop, int ms);
+/* connect and single-peer listen: handshake on fd (adopted) and wait for it.
+ * Returns 0 with *plain, or the exit status (message printed: exit 5). */
+struct cli_tls_stream {
+	struct cli_tls_peer *peer;
+	struct sk_loop *loop;
+	int plain;
+	bool handshaken, failed;
+	int status; /* a failure of the stream, negative, with err */
+	struct sk_err err;
+};
+int cli_tls_stream_open(const struct cli_ctx *ctx, struct sk_loop *loop,
+	const struct sk_tls_config *cfg, int fd, const char *peer, struct cli_tls_stream *st);
+/* The stream's end as a cli_tls_done_fn reports it: a failure is kept for
+ * cli_tls_stream_close, since the pump sees only a clean EOF. */
+void cli_tls_stream_ended(struct cli_tls_stream *st, int status, const struct sk_err *err);
+/* After the pump: the stream's own failure (a truncation, a reset) wins over
+ * the pump's clean end; the session is released and drained. */
+int cli_tls_stream_close(const struct cli_ctx *ctx, struct cli_tls_stream *st, int status);
 
 /* commands.c */
 const struct cli_cmd *cli_command_find(const char *name);

@@ -40,8 +40,7 @@ void cli_text_addf(struct cli_text *t, const char *fmt, ...)
 	t->len += (size_t)n;
 }
 
-/* A path or name as endpoint text: commas and backslashes escaped. */
-static void add_escaped(struct cli_text *t, const char *value)
+void cli_text_add_escaped(struct cli_text *t, const char *value)
 {
 	size_t n = sk_endpoint_escape(value, NULL, 0);
 	char *buf = malloc(n + 1);
@@ -130,7 +129,7 @@ int cli_proxy_option(const struct cli_ctx *ctx, const struct cli_proxy_args *p,
 	}
 	if (!url.failed) {
 		cli_text_add(extra, ",proxy=");
-		add_escaped(extra, url.text);
+		cli_text_add_escaped(extra, url.text);
 	}
 	free(url.text);
 	return url.failed ? cli_fail(ctx, CLI_SETUP, -ENOMEM, NULL) : 0;
@@ -157,7 +156,7 @@ static int compose(const struct cli_ctx *ctx, const struct cli_endpoint_args *a,
 				a->unix_path ? "--unix" : "--abstract");
 		cli_text_addf(t, "%s%s%s:", a->unix_path ? "unix" : "abstract",
 			a->udp ? "-dgram" : "", suffix);
-		add_escaped(t, local);
+		cli_text_add_escaped(t, local);
 		return 0;
 	}
 	if (npos == 1 && !port && looks_like_endpoint(pos[0])) {
@@ -194,14 +193,13 @@ static int compose(const struct cli_ctx *ctx, const struct cli_endpoint_args *a,
 
 static bool serves(enum sk_transport t)
 {
-	return t == SK_TCP || t == SK_UDP || t == SK_UNIX || t == SK_ABSTRACT || t == SK_VSOCK;
+	return t == SK_TCP || t == SK_UDP || t == SK_UNIX || t == SK_ABSTRACT || t == SK_VSOCK ||
+		t == SK_TLS;
 }
 
 /* Options that parse and print back, but that no command can honour yet. */
 static const char *const later_options[] = {
-	"accept-proxy", "alpn", "ca", "cert", "ciphers", "ciphersuites", "insecure", "key",
-	"key-pass", "pin", "sni", "tls-max", "tls-min",
-	"verify-client", NULL,
+	"accept-proxy", NULL,
 };
 
 static int check_served(const struct cli_ctx *ctx, const struct sk_endpoint *ep, bool listener,
@@ -266,7 +264,7 @@ static void explain_calls(const struct sk_endpoint *ep, FILE *out)
 {
 	enum sk_transport t = sk_endpoint_transport(ep);
 	const char *st = socktype_name(sk_endpoint_socktype(ep));
-	bool inet = t == SK_TCP || t == SK_UDP;
+	bool inet = t == SK_TCP || t == SK_UDP || t == SK_TLS;
 	bool local = t == SK_UNIX || t == SK_ABSTRACT;
 	bool stream = sk_endpoint_socktype(ep) != SOCK_DGRAM;
 
@@ -289,6 +287,9 @@ static void explain_calls(const struct sk_endpoint *ep, FILE *out)
 		fprintf(out, "  setsockopt(...) for the options above\n");
 		fprintf(out, "  connect() per address, IPv6 first, the next 250 ms later;"
 			     " first success wins\n");
+		if (t == SK_TLS)
+			fprintf(out, "  TLS handshake (OpenSSL): the server's certificate verified as the"
+				     " options above say, before any data\n");
 		return;
 	}
 	if (inet) {
@@ -308,6 +309,9 @@ static void explain_calls(const struct sk_endpoint *ep, FILE *out)
 		fprintf(out, "  bind(%s)\n", t == SK_UNIX ? sk_endpoint_path(ep) : "address");
 		if (stream)
 			fprintf(out, "  listen(backlog)\n  accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)\n");
+		if (t == SK_TLS)
+			fprintf(out, "  TLS handshake (OpenSSL) with each accepted peer, in the event"
+				     " loop\n");
 	} else {
 		fprintf(out, "  connect(%s)\n", sk_endpoint_path(ep) ? sk_endpoint_path(ep) : "");
 	}

@@ -20,17 +20,20 @@ function __sockit_endpoint --argument-names cmd
         case '*'
             if test "$cmd" = relay-from
                 printf '%s\tTCP server\n' tcp-listen: tcp4-listen: tcp6-listen:
+                printf '%s\tTLS server\n' tls-listen: tls4-listen: tls6-listen:
                 printf '%s\tUDP sessions\n' udp-listen: udp4-listen: udp6-listen:
                 printf '%s\tUNIX server\n' unix-listen: unix-seqpacket-listen:
                 printf '%s\tabstract server\n' abstract-listen: abstract-seqpacket-listen:
                 printf '%s\tAF_VSOCK server\n' vsock-listen:
                 printf '%s\tTCP client\n' tcp: tcp4: tcp6:
+                printf '%s\tTLS client\n' tls: tls4: tls6:
                 printf '%s\tstream client\n' unix: abstract: vsock:
                 printf '%s\tstandard input and output\n' stdio -
                 printf '%s\tprogram, no shell\n' exec:
                 printf '%s\t/bin/sh -c command\n' sh:
             else if test "$cmd" = relay-to
                 printf '%s\tTCP client\n' tcp: tcp4: tcp6:
+                printf '%s\tTLS client\n' tls: tls4: tls6:
                 printf '%s\tUDP flow\n' udp: udp4: udp6:
                 printf '%s\tUNIX socket\n' unix: unix-dgram: unix-seqpacket:
                 printf '%s\tabstract socket\n' abstract: abstract-dgram: abstract-seqpacket:
@@ -44,12 +47,14 @@ function __sockit_endpoint --argument-names cmd
                 printf '%s\tabstract socket\n' abstract: abstract-dgram: abstract-seqpacket:
             else if test "$cmd" = listen
                 printf '%s\tTCP server\n' tcp-listen: tcp4-listen: tcp6-listen:
+                printf '%s\tTLS server\n' tls-listen: tls4-listen: tls6-listen:
                 printf '%s\tUDP server\n' udp-listen: udp4-listen: udp6-listen:
                 printf '%s\tUNIX server\n' unix-listen: unix-dgram-listen: unix-seqpacket-listen:
                 printf '%s\tabstract server\n' abstract-listen: abstract-dgram-listen: abstract-seqpacket-listen:
                 printf '%s\tAF_VSOCK server\n' vsock-listen:
             else
                 printf '%s\tTCP client\n' tcp: tcp4: tcp6:
+                printf '%s\tTLS client\n' tls: tls4: tls6:
                 printf '%s\tUDP flow\n' udp: udp4: udp6:
                 printf '%s\tUNIX socket\n' unix: unix-dgram: unix-seqpacket:
                 printf '%s\tabstract socket\n' abstract: abstract-dgram: abstract-seqpacket:
@@ -105,28 +110,45 @@ complete -c sockit -n '__fish_seen_subcommand_from connect listen probe relay re
 
 # connect (cmd/connect.c)
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l abstract -x -d 'connect to the abstract UNIX socket NAME'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l alpn -x -d 'TLS: ALPN protocols, comma-separated, in order of preference'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l ca -r -F -d 'TLS: trust these CA certificates (PEM) instead of the system store'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l cert -r -F -d 'TLS: our certificate chain (PEM)'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l ciphers -x -d 'TLS 1.2: OpenSSL cipher list'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l ciphersuites -x -d 'TLS 1.3: OpenSSL cipher suites'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l crlf -d 'send each line end from stdin as CRLF'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -s e -l exec -x -a '(__fish_complete_command)' -d 'run PROG (no shell) on the connection instead of stdio'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l explain -d 'print the parsed endpoint and the socket calls; create nothing'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l hexdump -d 'log the traffic both ways on stderr as a hex dump'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l insecure -d "TLS: do not verify the server's certificate (warned about)"
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l interactive -d 'line-editing terminal even when stdin/stdout are not TTYs'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l key -r -F -d 'TLS: the private key of --cert (PEM; default: the --cert file)'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l key-pass -x -a 'env: file:' -d 'TLS: where the pass phrase of --key is (never the secret)'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l pin -x -d 'TLS: trust exactly the certificate with this SHA-256 fingerprint'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l pcap -r -F -d 'write the traffic to FILE as a pcapng capture'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l proxy -x -a 'socks5h:// socks5:// socks4a:// http://' -d 'through a proxy: socks5://, socks5h://, socks4a://, http://'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -s x -l proxy-addr -x -a '(__fish_print_hostnames)' -d "nc's -x HOST[:PORT]: the proxy (port 1080, or 3128 for connect)"
 complete -c sockit -n '__fish_seen_subcommand_from connect' -s X -l proxy-proto -x -a '4 5 connect' -d "nc's -X: 4, 5 (the default) or connect, for -x"
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l sh -x -d 'run COMMAND with /bin/sh -c on the connection'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l sni -x -a '(__fish_print_hostnames)' -d 'TLS: send NAME as SNI and verify the certificate for NAME'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -s s -l source -x -a '(__fish_print_hostnames)' -d 'send from local address ADDR'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -s p -l source-port -x -d 'send from local port PORT'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -l tls -d 'TLS over TCP (HOST PORT form)'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l tls-max -x -a '1.2 1.3' -d 'TLS: highest protocol version'
+complete -c sockit -n '__fish_seen_subcommand_from connect' -l tls-min -x -a '1.2 1.3' -d 'TLS: lowest protocol version (default 1.2)'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -s u -l udp -d 'UDP instead of TCP (HOST PORT form)'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -s U -l unix -r -F -d 'connect to the UNIX stream socket PATH'
 complete -c sockit -n '__fish_seen_subcommand_from connect' -a '(__sockit_endpoint connect)'
 
 # listen (cmd/listen.c)
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l abstract -x -d 'listen on the abstract UNIX socket NAME'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l alpn -x -d 'TLS: ALPN protocols, comma-separated, in order of preference'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l allow -x -d 'accept only peers in CIDR (repeatable)'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l broker -d 'keep accepting; what one client sends goes to all others'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l ca -r -F -d 'TLS: CA certificates (PEM) for --verify-client'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l cert -r -F -d 'TLS: our certificate chain (PEM)'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l chat -d '--broker with <user N> prefixes and join/leave lines'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l ciphers -x -d 'TLS 1.2: OpenSSL cipher list'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l ciphersuites -x -d 'TLS 1.3: OpenSSL cipher suites'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l crlf -d 'send each line end from stdin as CRLF (one peer)'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l deny -x -d 'refuse peers in CIDR (repeatable; wins over --allow)'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -s e -l exec -x -a '(__fish_complete_command)' -d 'run PROG (no shell) for each connection, on the socket'
@@ -134,6 +156,8 @@ complete -c sockit -n '__fish_seen_subcommand_from listen' -l explain -d 'print 
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l hexdump -d 'log the traffic both ways on stderr as a hex dump (one peer)'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l interactive -d 'line-editing terminal even when stdin/stdout are not TTYs'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -s k -l keep-open -d 'keep accepting: stdin to every client, every client to stdout'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l key -r -F -d 'TLS: the private key of --cert (PEM; default: the --cert file)'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l key-pass -x -a 'env: file:' -d 'TLS: where the pass phrase of --key is (never the secret)'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l max-conns -x -d 'with -k, at most N clients at once'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l pcap -r -F -d 'write the traffic to FILE as a pcapng capture (one peer)'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l proxy-auth -r -F -d '--proxy-server clients must log in as a USER:PASSWORD line of FILE'
@@ -143,6 +167,9 @@ complete -c sockit -n '__fish_seen_subcommand_from listen' -l sh -x -d 'run COMM
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l systemd -d 'serve the socket systemd passed (socket activation)'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l timestamps -d 'with -u, prefix each datagram with its receive time'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -l tls -d 'TLS over TCP'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l tls-max -x -a '1.2 1.3' -d 'TLS: highest protocol version'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l tls-min -x -a '1.2 1.3' -d 'TLS: lowest protocol version (default 1.2)'
+complete -c sockit -n '__fish_seen_subcommand_from listen' -l verify-client -d 'TLS: require a client certificate signed by --ca'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -s u -l udp -d 'UDP: datagrams to stdout, stdin to the latest peer'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -s U -l unix -r -F -d 'listen on the UNIX stream socket PATH'
 complete -c sockit -n '__fish_seen_subcommand_from listen' -a '(__sockit_endpoint listen)'

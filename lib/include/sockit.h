@@ -719,6 +719,106 @@ SK_API void sk_pump_destroy(struct sk_pump *pump);
 /* Bytes moved so far in one direction. */
 SK_API uint64_t sk_pump_bytes(const struct sk_pump *pump, enum sk_pump_dir dir);
 
+/* ---- TLS (OpenSSL 3) --------------------------------------------------------- */
+
+struct sk_tls_config; /* opaque: an SSL_CTX built from a TLS endpoint's options */
+
+/*
+ * Asked for the pass phrase of an encrypted key when key-pass= is absent:
+ * write it into buf (up to len bytes, no NUL needed) and return its length,
+ * or a negative value to refuse. path names the key. The library never
+ * opens a terminal itself; a caller may prompt on one here.
+ */
+typedef int (*sk_tls_pass_cb)(char *buf, size_t len, const char *path, void *userdata);
+
+struct sk_tls_config_opts {
+	sk_tls_pass_cb passphrase; /* NULL: an encrypted key without key-pass= fails */
+	void *userdata;
+};
+
+/*
+ * Build the TLS configuration of a tls:/tls-listen: endpoint (opts may be
+ * NULL). Client: verification against the system store (or ca=) with the
+ * host name or IP address checked by OpenSSL, SNI for a name (sni=
+ * overrides and is then the name checked), pin=, insecure, cert=/key=.
+ * Server: cert=/key= (key defaults to cert's file), verify-client with ca=;
+ * without cert= an ephemeral EC P-256 self-signed certificate is made in
+ * memory (see sk_tls_config_fingerprint). Both: TLS 1.2 at least,
+ * tls-min/tls-max, ciphers/ciphersuites, alpn. SSLKEYLOGFILE, when set,
+ * names a file created 0600 (appended, never followed as a symlink) that
+ * receives the NSS key log. Reads the files it names and the environment;
+ * does not block otherwise. A bad file or value is SK_EUSAGE with what
+ * naming the option and value. The first call opens the TLS module
+ * (sockit-tls.so, the only part linked with OpenSSL): -ELIBACC when it
+ * cannot. ep is not kept. Free with sk_tls_config_free.
+ */
+SK_API int sk_tls_config_new(const struct sk_endpoint *ep, const struct sk_tls_config_opts *opts,
+	struct sk_tls_config **out, struct sk_err *err);
+/* NULL-safe; every session made with cfg must be destroyed first. */
+SK_API void sk_tls_config_free(struct sk_tls_config *cfg);
+/* Server with an ephemeral certificate: its SHA-256 fingerprint as
+ * "AB:CD:..." (what `openssl x509 -fingerprint -sha256` prints, and what
+ * pin=sha256: accepts); NULL otherwise. Borrowed from cfg. */
+SK_API const char *sk_tls_config_fingerprint(const struct sk_tls_config *cfg);
+/* true when SSLKEYLOGFILE is active: secrets are being written out. */
+SK_API bool sk_tls_config_keylog(const struct sk_tls_config *cfg);
+
+struct sk_tls_session; /* opaque: one TLS connection driven by a loop */
+
+/*
+ * The handshake ended: fd >= 0 is the caller's end of a socketpair that
+ * carries the plaintext (non-blocking, close-on-exec; the caller owns it
+ * and can give it to sk_pump_create like a TCP socket); a negative fd is
+ * the failure (SK_ETLS with err->why naming the verify error, the alert or
+ * the protocol mismatch; err->detail the X509_V_ERR_* code), after which
+ * the session does nothing more. No application byte is sent before the
+ * peer is verified. The session may be destroyed inside.
+ */
+typedef void (*sk_tls_ready_cb)(struct sk_tls_session *s, int fd, const struct sk_err *err,
+	void *userdata);
+/*
+ * The bridge ended, called at most once and only after a successful ready:
+ * status 0 when both directions closed cleanly (close_notify each way), or
+ * -ECONNRESET, -EPROTO ("TLS stream truncated (no close_notify)": TCP ended
+ * without close_notify), SK_ETLS (an alert)... Called before the session
+ * closes its end of the socketpair, so the caller hears why before its
+ * pump sees EOF. The session may be destroyed inside.
+ */
+typedef void (*sk_tls_done_cb)(struct sk_tls_session *s, int status, const struct sk_err *err,
+	void *userdata);
+
+struct sk_tls_session_opts {
+	const char *peer;  /* "localhost:443", for messages (copied) */
+	int timeout_ms;    /* handshake bound; <= 0: none */
+	sk_tls_ready_cb ready;
+	sk_tls_done_cb done; /* may be NULL */
+	void *userdata;
+};
+
+/*
+ * Start a TLS session over the connected, non-blocking socket fd, which it
+ * adopts (closed by destroy, and on failure here). Client or server as cfg
+ * says; cfg is borrowed and must outlive the session. After the handshake
+ * the session moves bytes between TLS and the plaintext socketpair with
+ * bounded buffers: EOF on the plaintext end sends close_notify and shuts
+ * the TCP write side; the peer's close_notify shuts the plaintext end's
+ * write side (EOF to the caller). Returns 0, or a negative code with
+ * neither callback ever called.
+ */
+SK_API int sk_tls_session_start(struct sk_loop *loop, const struct sk_tls_config *cfg, int fd,
+	const struct sk_tls_session_opts *opts, struct sk_tls_session **out, struct sk_err *err);
+/* Close the TCP socket and the session's plaintext end. NULL-safe. */
+SK_API void sk_tls_session_destroy(struct sk_tls_session *s);
+
+struct sk_tls_info {
+	const char *protocol;     /* "TLSv1.3" */
+	const char *cipher;       /* "TLS_AES_256_GCM_SHA384" */
+	const char *alpn;         /* "" when none was negotiated */
+	const char *peer_subject; /* RFC 2253 text, "" without a peer certificate */
+};
+/* After a successful ready: what was negotiated (strings borrowed from s). */
+SK_API void sk_tls_session_info(const struct sk_tls_session *s, struct sk_tls_info *info);
+
 #ifdef __cplusplus
 }
 #endif

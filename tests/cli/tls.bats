@@ -283,6 +283,23 @@ tls_listen_bg() {
 	[[ $stderr == *"TLS handshake with 127.0.0.1:$SPORT: tlsv1 alert protocol version" ]]
 }
 
+@test "-w bounds the handshake: a server that never answers is exit 5" {
+	hold_fifo "$T/lin" 8
+	listen_bg --in "$T/lin" 0 # plain TCP: takes the ClientHello and says nothing
+	run --separate-stderr timeout 10 "$SOCKIT" connect -w 0.5 --insecure --tls 127.0.0.1 \
+		"$LPORT" </dev/null
+	assert_equal "$status" 5
+	assert_equal "${stderr##*$'\n'}" "sockit: connect: TLS handshake with 127.0.0.1:$LPORT: handshake timed out"
+}
+
+@test "a plain TCP server that closes: exit 5, the peer closed during the handshake" {
+	listen_bg 0
+	run --separate-stderr timeout 10 "$SOCKIT" connect --insecure --tls 127.0.0.1 "$LPORT" \
+		</dev/null
+	assert_equal "$status" 5
+	assert_equal "${stderr##*$'\n'}" "sockit: connect: TLS handshake with 127.0.0.1:$LPORT: the peer closed the connection during the handshake"
+}
+
 # ---- stream ends ------------------------------------------------------------------------------
 
 @test "half-close: the client's EOF still lets the server answer (close_notify, not close)" {

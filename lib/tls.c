@@ -119,6 +119,8 @@ static int read_pass_file(struct sk_tls_config *cfg, const char *path, struct sk
 	if (n < 0)
 		return config_usage(err, "key-pass", path, strerror(errno));
 	cfg->pass[n] = '\0';
+	if (strcspn(cfg->pass, "\r\n") == (size_t)n && (size_t)n == sizeof(cfg->pass) - 1)
+		return config_usage(err, "key-pass", path, "pass phrase too long");
 	cfg->pass[strcspn(cfg->pass, "\r\n")] = '\0'; /* the first line is the pass phrase */
 	return 0;
 }

@@ -444,6 +444,23 @@ tls_listen_bg() {
 	refute_output --partial libssl
 }
 
+@test "relay stdio -> tls: with a certificate for another name: exit 5, nothing relayed" {
+	s_server_bg -cert "$PKI/other.pem" -key "$PKI/other.key"
+	run --separate-stderr timeout 10 "$SOCKIT" relay - "tls:localhost:$SPORT,ca=$PKI/ca.pem" \
+		<<<"$PAYLOAD"
+	assert_equal "$status" 5
+	assert_equal "$stderr" "sockit: relay: TLS handshake with localhost:$SPORT: certificate verify failed: hostname mismatch"
+	wait_exit "$SPID" 5 || true
+	run ! grep -q "$PAYLOAD" "$T/s_server.out"
+}
+
+@test "--json: the tls event carries protocol, cipher, ALPN and subject" {
+	tls_listen_bg --alpn h2 0
+	connect_payload --json --pin "$PIN" --alpn h2 --tls localhost "$LPORT"
+	assert_success
+	[[ $stderr == *'"event":"tls","peer":"localhost:'"$LPORT"'","protocol":"TLSv1.3","cipher":"TLS_'*'","alpn":"h2","subject":"CN=sockit ephemeral"}'* ]]
+}
+
 # ---- bad input ----------------------------------------------------------------------------------
 
 @test "a missing --ca file is exit 2 before connecting" {

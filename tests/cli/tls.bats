@@ -383,6 +383,14 @@ tls_listen_bg() {
 	assert_equal "$(sort -V "$T/listen.out" | tr '\n' ' ')" "$(seq -f 'client %g' 20 | tr '\n' ' ')"
 }
 
+@test "listen --tls -w: a failed handshake is no peer; the wait still expires (exit 7)" {
+	tls_listen_bg -w 1 0
+	connect_payload --pin "sha256:$(printf '%064d' 0)" --tls localhost "$LPORT"
+	assert_equal "$status" 5
+	wait_exit "$LPID" 5
+	assert_equal "$WSTATUS" 7
+}
+
 @test "listen --tls --sh: the program gets the plaintext" {
 	tls_listen_bg --sh 'tr a-z A-Z' 0
 	run timeout 10 "$SOCKIT" connect --pin "$PIN" --tls localhost "$LPORT" <<<"hello"

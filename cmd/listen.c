@@ -774,6 +774,7 @@ static void on_tls_ready(struct cli_tls_peer *p, int fd, const struct sk_err *er
 		cli_tls_peer_destroy(p);
 		return;
 	}
+	got_peer(r);
 	if (r->keep_open || r->children) {
 		cli_tls_peer_release(p); /* it finishes on its own */
 	} else {
@@ -836,11 +837,13 @@ static void on_listener(struct sk_loop *loop, int fd, unsigned events, void *use
 		return;
 	}
 	log_peer(r, "accepted", text);
-	got_peer(r);
-	if (r->tls)
+	/* -w waits for a peer: over TLS, one whose handshake succeeds. */
+	if (r->tls) {
 		handshake_start(r, cfd, text);
-	else
-		peer_ready(r, cfd, text);
+		return;
+	}
+	got_peer(r);
+	peer_ready(r, cfd, text);
 }
 
 static void update_interest(struct listener_run *r)

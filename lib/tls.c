@@ -119,6 +119,8 @@ static int read_pass_file(struct sk_tls_config *cfg, const char *path, struct sk
 	if (n < 0)
 		return config_usage(err, "key-pass", path, strerror(errno));
 	cfg->pass[n] = '\0';
+	if (strcspn(cfg->pass, "\r\n") == (size_t)n && (size_t)n == sizeof(cfg->pass) - 1)
+		return config_usage(err, "key-pass", path, "pass phrase too long");
 	cfg->pass[strcspn(cfg->pass, "\r\n")] = '\0'; /* the first line is the pass phrase */
 	return 0;
 }
@@ -598,9 +600,11 @@ static int handshake_error(struct sk_tls_session *s, int ssl_rc, struct sk_err *
 		snprintf(why, sizeof(why), "certificate verify failed: %s",
 			X509_verify_cert_error_string(verify));
 		detail = (int)verify;
-	} else if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
-		snprintf(why, sizeof(why), "%s", errno && ssl_rc < 0 ? strerror(errno)
-				: "the peer closed the connection during the handshake");
+	} else if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno && ssl_rc < 0) {
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+	} else if ((e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) ||
+		   ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		snprintf(why, sizeof(why), "the peer closed the connection during the handshake");
 	} else {
 		snprintf(why, sizeof(why), "%s",
 			ossl_reason(reason, sizeof(reason), "handshake failed"));

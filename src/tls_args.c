@@ -12,7 +12,7 @@
 /* How long a finished command waits for its close_notify to go out. */
 #define DRAIN_MS 2000
 
-/* Endpoint option names by flag id - CLI_O_ALPN; NULL: a boolean flag. */
+/* Endpoint option names by flag id - CLI_O_ALPN. */
 static const char *const option_names[] = {
 	"alpn", "ca", "cert", "ciphers", "ciphersuites", "insecure", "key", "key-pass", "pin",
 	"sni", "tls-max", "tls-min", "verify-client",
@@ -58,18 +58,18 @@ static int tls_options(const struct cli_ctx *ctx, const struct cli_tls_args *a,
 	if (sk_endpoint_transport(ep) != SK_TLS)
 		return cli_usage(ctx, "--%s needs a TLS endpoint (--tls, tls:, tls-listen:), not %s",
 			a->first, sk_endpoint_type_name(ep));
-	for (size_t i = 0; i < sizeof(option_names) / sizeof(option_names[0]); i++) {
-		const char *v = a->value[i];
+	for (int id = CLI_O_ALPN; id <= CLI_O_VERIFY_CLIENT; id++) {
+		const char *v = a->value[id - CLI_O_ALPN];
 
 		if (!v)
 			continue;
-		if (i + CLI_O_ALPN == CLI_O_ALPN) {
+		if (id == CLI_O_ALPN) {
 			add_alpn(extra, v);
 			continue;
 		}
-		cli_text_addf(extra, ",%s", option_names[i]);
-		if (i + CLI_O_ALPN == CLI_O_INSECURE || i + CLI_O_ALPN == CLI_O_VERIFY_CLIENT)
-			continue;
+		cli_text_addf(extra, ",%s", option_names[id - CLI_O_ALPN]);
+		if (id == CLI_O_INSECURE || id == CLI_O_VERIFY_CLIENT)
+			continue; /* booleans: the bare name means yes */
 		cli_text_add(extra, "=");
 		cli_text_add_escaped(extra, v);
 	}
@@ -104,6 +104,7 @@ static int prompt_pass(char *buf, size_t len, const char *path, void *userdata)
 	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	struct termios old, quiet;
 	size_t n = 0;
+	bool too_long = false;
 	char ch;
 
 	(void)userdata;
@@ -117,13 +118,16 @@ static int prompt_pass(char *buf, size_t len, const char *path, void *userdata)
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
 	tcsetattr(fd, TCSAFLUSH, &quiet);
 	dprintf(fd, "Pass phrase for %s: ", path);
-	while (read(fd, &ch, 1) == 1 && ch != '\n' && ch != '\r')
+	while (read(fd, &ch, 1) == 1 && ch != '\n' && ch != '\r') {
 		if (n < len)
 			buf[n++] = ch;
+		else
+			too_long = true; /* refused, never cut */
+	}
 	tcsetattr(fd, TCSAFLUSH, &old);
 	dprintf(fd, "\n");
 	close(fd);
-	return (int)n;
+	return too_long ? -1 : (int)n;
 }
 
 int cli_tls_config(const struct cli_ctx *ctx, const struct sk_endpoint *ep,

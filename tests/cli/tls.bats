@@ -283,6 +283,23 @@ tls_listen_bg() {
 	[[ $stderr == *"TLS handshake with 127.0.0.1:$SPORT: tlsv1 alert protocol version" ]]
 }
 
+@test "-w bounds the handshake: a server that never answers is exit 5" {
+	hold_fifo "$T/lin" 8
+	listen_bg --in "$T/lin" 0 # plain TCP: takes the ClientHello and says nothing
+	run --separate-stderr timeout 10 "$SOCKIT" connect -w 0.5 --insecure --tls 127.0.0.1 \
+		"$LPORT" </dev/null
+	assert_equal "$status" 5
+	assert_equal "${stderr##*$'\n'}" "sockit: connect: TLS handshake with 127.0.0.1:$LPORT: handshake timed out"
+}
+
+@test "a plain TCP server that closes: exit 5, the peer closed during the handshake" {
+	listen_bg 0
+	run --separate-stderr timeout 10 "$SOCKIT" connect --insecure --tls 127.0.0.1 "$LPORT" \
+		</dev/null
+	assert_equal "$status" 5
+	assert_equal "${stderr##*$'\n'}" "sockit: connect: TLS handshake with 127.0.0.1:$LPORT: the peer closed the connection during the handshake"
+}
+
 # ---- stream ends ------------------------------------------------------------------------------
 
 @test "half-close: the client's EOF still lets the server answer (close_notify, not close)" {
@@ -366,6 +383,14 @@ tls_listen_bg() {
 	assert_equal "$(sort -V "$T/listen.out" | tr '\n' ' ')" "$(seq -f 'client %g' 20 | tr '\n' ' ')"
 }
 
+@test "listen --tls -w: a failed handshake is no peer; the wait still expires (exit 7)" {
+	tls_listen_bg -w 1 0
+	connect_payload --pin "sha256:$(printf '%064d' 0)" --tls localhost "$LPORT"
+	assert_equal "$status" 5
+	wait_exit "$LPID" 5
+	assert_equal "$WSTATUS" 7
+}
+
 @test "listen --tls --sh: the program gets the plaintext" {
 	tls_listen_bg --sh 'tr a-z A-Z' 0
 	run timeout 10 "$SOCKIT" connect --pin "$PIN" --tls localhost "$LPORT" <<<"hello"
@@ -425,6 +450,23 @@ tls_listen_bg() {
 	assert_success
 	refute_output --partial libcrypto
 	refute_output --partial libssl
+}
+
+@test "relay stdio -> tls: with a certificate for another name: exit 5, nothing relayed" {
+	s_server_bg -cert "$PKI/other.pem" -key "$PKI/other.key"
+	run --separate-stderr timeout 10 "$SOCKIT" relay - "tls:localhost:$SPORT,ca=$PKI/ca.pem" \
+		<<<"$PAYLOAD"
+	assert_equal "$status" 5
+	assert_equal "$stderr" "sockit: relay: TLS handshake with localhost:$SPORT: certificate verify failed: hostname mismatch"
+	wait_exit "$SPID" 5 || true
+	run ! grep -q "$PAYLOAD" "$T/s_server.out"
+}
+
+@test "--json: the tls event carries protocol, cipher, ALPN and subject" {
+	tls_listen_bg --alpn h2 0
+	connect_payload --json --pin "$PIN" --alpn h2 --tls localhost "$LPORT"
+	assert_success
+	[[ $stderr == *'"event":"tls","peer":"localhost:'"$LPORT"'","protocol":"TLSv1.3","cipher":"TLS_'*'","alpn":"h2","subject":"CN=sockit ephemeral"}'* ]]
 }
 
 # ---- bad input ----------------------------------------------------------------------------------

@@ -103,18 +103,33 @@ static int source_option(const struct cli_ctx *ctx, const struct connect_args *a
 	return 0;
 }
 
-/* A TLS endpoint: the handshake, then the plaintext joins stdio like a socket. */
-static int pump_tls(struct cli_ctx *ctx, struct sk_loop *loop, const struct sk_tls_config *cfg,
-	int fd, const char *name)
+/*
+ * A TLS or WebSocket endpoint: the TLS handshake, then the WebSocket one on
+ * its plaintext (wss:), then the payload joins stdio like a socket. Adopts fd.
+ */
+static int pump_layers(struct cli_ctx *ctx, struct sk_loop *loop, const struct sk_tls_config *cfg,
+	const struct sk_endpoint *ep, int fd, const char *name)
 {
-	struct cli_tls_stream st;
-	int status = cli_tls_stream_open(ctx, loop, cfg, fd, name, &st); /* adopts fd */
+	struct cli_tls_stream st = { .plain = -1 };
+	struct cli_ws_stream ws = { .plain = -1 };
+	int status;
 
-	if (status == 0) {
-		status = cli_pump_stdio(ctx, loop, st.plain, name, SOCK_STREAM, true);
-		close(st.plain);
+	if (cfg) {
+		status = cli_tls_stream_open(ctx, loop, cfg, fd, name, &st); /* adopts fd */
+		if (status)
+			return cli_tls_stream_close(ctx, &st, status);
+		fd = st.plain;
 	}
-	return cli_tls_stream_close(ctx, &st, status);
+	if (cli_ws_wanted(ep)) {
+		status = cli_ws_stream_open(ctx, loop, ep, fd, false, name, &ws); /* adopts fd */
+		if (status == 0)
+			status = cli_pump_stdio(ctx, loop, ws.plain, name, SOCK_STREAM, true);
+		status = cli_ws_stream_close(ctx, &ws, status);
+	} else {
+		status = cli_pump_stdio(ctx, loop, fd, name, SOCK_STREAM, true);
+		close(fd);
+	}
+	return cfg ? cli_tls_stream_close(ctx, &st, status) : status;
 }
 
 static int connect_run(struct cli_ctx *ctx, int argc, char **argv)
@@ -141,8 +156,8 @@ static int connect_run(struct cli_ctx *ctx, int argc, char **argv)
 	/* The program talks to the peer: stdio options have nothing to act on. */
 	if (status == 0 && a.exec.text)
 		status = cli_stdio_opts_unsupported(ctx, a.exec.shell ? "--sh" : "--exec");
-	if (status == 0 && a.exec.text && sk_endpoint_transport(ep) == SK_TLS)
-		status = cli_usage(ctx, "%s is not supported with TLS endpoints yet",
+	if (status == 0 && a.exec.text && (sk_endpoint_transport(ep) == SK_TLS || cli_ws_wanted(ep)))
+		status = cli_usage(ctx, "%s is not supported with TLS or WebSocket endpoints yet",
 			a.exec.shell ? "--sh" : "--exec");
 	if (status) {
 		sk_endpoint_free(ep);
@@ -176,9 +191,9 @@ static int connect_run(struct cli_ctx *ctx, int argc, char **argv)
 		close(fd);
 		goto out;
 	}
-	if (tls) {
+	if (tls || cli_ws_wanted(ep)) {
 		cli_tls_peer_name(ep, name, sizeof(name));
-		status = pump_tls(ctx, loop, tls, fd, name);
+		status = pump_layers(ctx, loop, tls, ep, fd, name);
 		goto out;
 	}
 	status = cli_pump_stdio(ctx, loop, fd, name, sk_endpoint_socktype(ep), true);

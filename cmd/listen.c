@@ -114,6 +114,7 @@ struct listener_run {
 	char name[512];
 	int status;          /* exit status once stopped by us */
 	int accepted_fd;     /* single-peer mode: the peer */
+	const struct sk_endpoint *ws; /* ws-listen:, wss-listen: (single peer); NULL: not */
 	char peer[128];
 	int wait_timer, idle_timer;
 	int64_t last_activity;
@@ -927,9 +928,19 @@ static int serve(struct listener_run *r)
 	sk_listener_stop(r->listener);
 	if (r->wait_timer > 0)
 		sk_loop_cancel_timer(r->loop, r->wait_timer);
-	status = cli_pump_stdio(r->ctx, r->loop, r->accepted_fd, r->peer,
-		sk_listener_socktype(r->listener), false);
-	close(r->accepted_fd);
+	if (r->ws) {
+		struct cli_ws_stream ws;
+
+		status = cli_ws_stream_open(r->ctx, r->loop, r->ws, r->accepted_fd, true, r->peer,
+			&ws); /* adopts the fd */
+		if (status == 0)
+			status = cli_pump_stdio(r->ctx, r->loop, ws.plain, r->peer, SOCK_STREAM, false);
+		status = cli_ws_stream_close(r->ctx, &ws, status);
+	} else {
+		status = cli_pump_stdio(r->ctx, r->loop, r->accepted_fd, r->peer,
+			sk_listener_socktype(r->listener), false);
+		close(r->accepted_fd);
+	}
 	if (r->stream.peer)
 		status = cli_tls_stream_close(r->ctx, &r->stream, status);
 	log_peer(r, "closed", r->peer);
@@ -984,6 +995,19 @@ static int check_proxy_args(const struct cli_ctx *ctx, const struct listen_args 
 		return cli_usage(ctx, "--proxy-server needs a stream listener, not %s",
 			sk_endpoint_type_name(ep));
 	return 0;
+}
+
+/* WebSocket listeners serve one peer on stdio for now. */
+static int check_ws_args(const struct cli_ctx *ctx, const struct listen_args *a,
+	const struct sk_endpoint *ep)
+{
+	const char *mode = a->proxy_server ? "--proxy-server" : a->exec.text ? "-e/--exec, --sh"
+		: a->mode != HUB_STDIO ? "--broker/--chat" : a->keep_open ? "-k" : NULL;
+
+	if (!cli_ws_wanted(ep) || !mode)
+		return 0;
+	return cli_usage(ctx, "%s is not supported with %s yet (one peer on stdio is)", mode,
+		sk_endpoint_type_name(ep));
 }
 
 static int check_exec_args(const struct cli_ctx *ctx, const struct listen_args *a,
@@ -1093,6 +1117,8 @@ static int listen_run(struct cli_ctx *ctx, int argc, char **argv)
 	if (status == 0)
 		status = check_proxy_args(ctx, &a, ep);
 	if (status == 0 && ep)
+		status = check_ws_args(ctx, &a, ep);
+	if (status == 0 && ep)
 		status = check_exec_args(ctx, &a, ep);
 	if (status == 0 && ep)
 		status = check_stdio_args(ctx, &a, ep);
@@ -1109,6 +1135,7 @@ static int listen_run(struct cli_ctx *ctx, int argc, char **argv)
 	if (status)
 		goto out;
 	r.tls = tls;
+	r.ws = ep && cli_ws_wanted(ep) ? ep : NULL;
 	r.keep_open = a.keep_open;
 	r.mode = a.mode;
 	r.acl = a.acl;

@@ -57,6 +57,7 @@ struct link {
 	struct sk_connector *connector;
 	struct sk_proxy_reader *header; /* accept-proxy: reading the PROXY header */
 	struct cli_tls_peer *handshake; /* a TLS side still handshaking */
+	struct sk_ws_session *ws_from, *ws_to; /* WebSocket sides (after TLS for wss) */
 	struct sk_pump *pump;
 	struct cli_trace trace;
 	/* The client and the address it reached, as a PROXY header told or as
@@ -205,6 +206,8 @@ static void link_end(struct link *l, int status)
 	sk_pump_destroy(l->pump);
 	sk_proxy_reader_destroy(l->header);
 	cli_tls_peer_destroy(l->handshake);
+	sk_ws_session_destroy(l->ws_from);
+	sk_ws_session_destroy(l->ws_to);
 	sk_connector_destroy(l->connector);
 	cli_close(l->from_fd, status < 0 && status != SK_EIDLE);
 	cli_close(l->to_fd, status < 0 && status != SK_EIDLE);
@@ -287,6 +290,70 @@ static void link_pump(struct link *l)
 	}
 }
 
+static void link_side_ready(struct link *l, bool from_side, int fd);
+
+/* A WebSocket side opened: its payload end takes the side's place. */
+static void on_link_ws(struct link *l, struct sk_ws_session *s, int fd, const struct sk_err *err)
+{
+	if (fd < 0) {
+		cli_log(l->relay->ctx, 1, "%s: %s: %s", l->peer, err->what, err->why);
+		link_end(l, fd);
+		return;
+	}
+	if (s == l->ws_from)
+		l->from_fd = fd;
+	else
+		l->to_fd = fd;
+	if (s == l->ws_from)
+		link_connect(l);
+	else
+		link_pump(l);
+}
+
+static void on_ws_ready(struct sk_ws_session *s, int fd, const struct sk_err *err, void *userdata)
+{
+	on_link_ws(userdata, s, fd, err);
+}
+
+/* A WebSocket side ended abnormally (no Close frame, a violation): say so with -v;
+ * the pump sees the end. */
+static void on_ws_done(struct sk_ws_session *s, int status, const struct sk_err *err,
+	void *userdata)
+{
+	struct link *l = userdata;
+
+	if (status < 0)
+		cli_log(l->relay->ctx, 1, "%s: %s: %s", l->peer, err->what, err->why);
+}
+
+/* A side's stream is ready (a TCP socket, or TLS's plaintext): its WebSocket
+ * handshake next when it is ws/wss, else relay on. fd is adopted. */
+static void link_side_ready(struct link *l, bool from_side, int fd)
+{
+	struct relay *r = l->relay;
+	const struct sk_endpoint *ep = from_side ? r->from : r->to;
+	struct sk_ws_session_opts o = { .server = from_side, .path = sk_endpoint_path(ep),
+		.host = r->to_peer, .peer = from_side ? l->peer : r->to_peer,
+		.timeout_ms = r->ctx->timeout_ms, .ready = on_ws_ready, .done = on_ws_done,
+		.userdata = l };
+	struct sk_err err;
+
+	if (!cli_ws_wanted(ep)) {
+		if (from_side) {
+			l->from_fd = fd;
+			link_connect(l);
+		} else {
+			l->to_fd = fd;
+			link_pump(l);
+		}
+		return;
+	}
+	if (sk_ws_session_start(r->loop, fd, &o, from_side ? &l->ws_from : &l->ws_to, &err) < 0) {
+		cli_log(r->ctx, 1, "%s: %s: %s", l->peer, err.what, err.why);
+		link_end(l, -ECONNRESET);
+	}
+}
+
 /* A handshake of this link ended: its plaintext takes the TLS side's place. */
 static void on_link_tls(struct cli_tls_peer *p, int fd, const struct sk_err *err, void *userdata)
 {
@@ -301,13 +368,7 @@ static void on_link_tls(struct cli_tls_peer *p, int fd, const struct sk_err *err
 		return;
 	}
 	cli_tls_peer_release(p); /* it finishes its close_notify on its own */
-	if (from_side) {
-		l->from_fd = fd;
-		link_connect(l);
-	} else {
-		l->to_fd = fd;
-		link_pump(l);
-	}
+	link_side_ready(l, from_side, fd);
 }
 
 /* Hand fd (adopted) to a TLS session for this link; the side whose fd is -1
@@ -344,8 +405,7 @@ static void on_connected(struct sk_connector *c, int fd, const struct sk_err *er
 		link_handshake(l, r->to_tls, fd, r->to_peer);
 		return;
 	}
-	l->to_fd = fd;
-	link_pump(l);
+	link_side_ready(l, false, fd);
 }
 
 /* A link for FROM's fd (adopted), not yet connecting. */
@@ -407,7 +467,8 @@ static void link_from_ready(struct link *l)
 	int fd = l->from_fd;
 
 	if (!r->from_tls) {
-		link_connect(l);
+		l->from_fd = -1;
+		link_side_ready(l, true, fd);
 		return;
 	}
 	l->from_fd = -1; /* the TLS session has it now */
@@ -842,10 +903,11 @@ static int serve_listener(struct relay *r)
 /* ---- relaying once ------------------------------------------------------------------- */
 
 /* One side of a single relay: stdio, or a connection (fd adopted by *side;
- * for TLS, the plaintext end, with the session in *st). */
+ * for TLS, the plaintext end, with the session in *st; for WebSocket, the
+ * payload end, with the session in *ws). */
 static int open_side(struct relay *r, const struct sk_endpoint *ep, const char *name,
 	const struct sk_tls_config *tls, struct cli_stdio *io, struct cli_tls_stream *st,
-	struct sk_pump_side *side)
+	struct cli_ws_stream *ws, struct sk_pump_side *side)
 {
 	struct sk_connect_opts copts = { .timeout_ms = r->ctx->timeout_ms, .family = r->ctx->family };
 	struct sk_err err;
@@ -872,6 +934,16 @@ static int open_side(struct relay *r, const struct sk_endpoint *ep, const char *
 		if (status)
 			return status;
 		fd = st->plain;
+		st->plain = -1; /* ours now: closed as the side is */
+	}
+	if (cli_ws_wanted(ep)) {
+		cli_tls_peer_name(ep, peer, sizeof(peer));
+		status = cli_ws_stream_open(r->ctx, r->loop, ep, fd, false, peer, ws); /* adopts fd */
+		if (status)
+			return status;
+		*side = (struct sk_pump_side){ .rfd = ws->plain, .wfd = ws->plain, .name = name };
+		ws->plain = -1; /* ours now: closed as the side is */
+		return 0;
 	}
 	*side = (struct sk_pump_side){ .rfd = fd, .wfd = fd, .name = name };
 	return 0;
@@ -887,6 +959,7 @@ static int relay_once(struct relay *r)
 {
 	struct cli_stdio io_from = { -1, -1 }, io_to = { -1, -1 };
 	struct cli_tls_stream st_from = { .plain = -1 }, st_to = { .plain = -1 };
+	struct cli_ws_stream ws_from = { .plain = -1 }, ws_to = { .plain = -1 };
 	struct sk_pump_side from = { .rfd = -1, .wfd = -1 }, to = { .rfd = -1, .wfd = -1 };
 	struct cli_pump_result o = { .loop = r->loop };
 	struct cli_trace trace;
@@ -900,9 +973,9 @@ static int relay_once(struct relay *r)
 	int64_t started = sk_loop_now(r->loop);
 	int status, rc;
 
-	status = open_side(r, r->from, r->from_text, r->from_tls, &io_from, &st_from, &from);
+	status = open_side(r, r->from, r->from_text, r->from_tls, &io_from, &st_from, &ws_from, &from);
 	if (status == 0)
-		status = open_side(r, r->to, r->to_text, r->to_tls, &io_to, &st_to, &to);
+		status = open_side(r, r->to, r->to_text, r->to_tls, &io_to, &st_to, &ws_to, &to);
 	/* The capture shows FROM's conversation, or TO's when FROM is stdio. */
 	if (status == 0 && from.rfd == from.wfd)
 		cli_trace_start(&trace, r->ctx, from.rfd, true, SK_PUMP_B_TO_A);
@@ -927,6 +1000,8 @@ static int relay_once(struct relay *r)
 	sk_pump_destroy(pump);
 	close_side(&from, o.status < 0 && o.status != SK_EIDLE);
 	close_side(&to, o.status < 0 && o.status != SK_EIDLE);
+	status = cli_ws_stream_close(r->ctx, &ws_from, status);
+	status = cli_ws_stream_close(r->ctx, &ws_to, status);
 	if (st_from.peer)
 		status = cli_tls_stream_close(r->ctx, &st_from, status);
 	if (st_to.peer)
@@ -943,6 +1018,8 @@ static bool relay_serves(const struct sk_endpoint *ep)
 	switch (sk_endpoint_transport(ep)) {
 	case SK_TCP:
 	case SK_TLS:
+	case SK_WS:
+	case SK_WSS:
 	case SK_UNIX:
 	case SK_ABSTRACT:
 	case SK_VSOCK:
@@ -1035,7 +1112,7 @@ static int parse_endpoints(struct relay *r, int npos, char **pos,
 					  "(use 'sockit listen')");
 	sk_endpoint_format(r->from, false, r->from_text, sizeof(r->from_text));
 	sk_endpoint_format(r->to, false, r->to_text, sizeof(r->to_text));
-	if (sk_endpoint_transport(r->to) == SK_TLS)
+	if (sk_endpoint_transport(r->to) == SK_TLS || cli_ws_wanted(r->to))
 		cli_tls_peer_name(r->to, r->to_peer, sizeof(r->to_peer));
 	return 0;
 }

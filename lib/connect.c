@@ -540,6 +540,8 @@ int sk_connector_start(struct sk_loop *loop, const struct sk_endpoint *ep,
 		switch (ep->type->transport) {
 		case SK_TCP:
 		case SK_TLS: /* the TCP part; sk_tls_session_start adds TLS */
+		case SK_WS:  /* ... and sk_ws_session_start WebSocket */
+		case SK_WSS:
 		case SK_UDP:
 			rc = start_inet(c, opts);
 			break;

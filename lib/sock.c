@@ -180,6 +180,8 @@ int sk_listener_open(const struct sk_endpoint *ep, int family, struct sk_listene
 	switch (ep->type->transport) {
 	case SK_TCP:
 	case SK_TLS: /* the TCP part; sk_tls_session_start adds TLS per peer */
+	case SK_WS:  /* ... and sk_ws_session_start WebSocket */
+	case SK_WSS:
 	case SK_UDP:
 		fd = listen_inet(ep, family, text, err);
 		break;

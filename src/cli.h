@@ -396,6 +396,26 @@ void cli_tls_stream_ended(struct cli_tls_stream *st, int status, const struct sk
  * the pump's clean end; the session is released and drained. */
 int cli_tls_stream_close(const struct cli_ctx *ctx, struct cli_tls_stream *st, int status);
 
+/* ws.c: ws:/wss: and their listeners for connect, single-peer listen and a
+ * single relay: the handshake on a connected stream, then a plain socket. */
+bool cli_ws_wanted(const struct sk_endpoint *ep);
+struct cli_ws_stream {
+	struct sk_ws_session *session;
+	struct sk_loop *loop;
+	int plain;  /* the payload side, for the pump (closed by cli_ws_stream_close) */
+	bool ready;
+	int status; /* a failure of the handshake or of the stream, with err */
+	struct sk_err err;
+};
+/* Run the handshake on fd (adopted) as client or server, waiting for it in
+ * loop. Returns 0 with st->plain, or the exit status (message printed). */
+int cli_ws_stream_open(const struct cli_ctx *ctx, struct sk_loop *loop,
+	const struct sk_endpoint *ep, int fd, bool server, const char *peer,
+	struct cli_ws_stream *st);
+/* After the pump: a stream that ended without a Close frame wins over the
+ * pump's clean end (exit 1); the session is closed. */
+int cli_ws_stream_close(const struct cli_ctx *ctx, struct cli_ws_stream *st, int status);
+
 /* commands.c */
 const struct cli_cmd *cli_command_find(const char *name);
 extern const struct cli_cmd *const cli_commands[];

@@ -194,7 +194,7 @@ static int compose(const struct cli_ctx *ctx, const struct cli_endpoint_args *a,
 static bool serves(enum sk_transport t)
 {
 	return t == SK_TCP || t == SK_UDP || t == SK_UNIX || t == SK_ABSTRACT || t == SK_VSOCK ||
-		t == SK_TLS;
+		t == SK_TLS || t == SK_WS || t == SK_WSS;
 }
 
 /* Options that parse and print back, but that no command can honour yet. */

@@ -55,8 +55,8 @@ static int tls_options(const struct cli_ctx *ctx, const struct cli_tls_args *a,
 {
 	if (!a->first)
 		return 0;
-	if (sk_endpoint_transport(ep) != SK_TLS)
-		return cli_usage(ctx, "--%s needs a TLS endpoint (--tls, tls:, tls-listen:), not %s",
+	if (sk_endpoint_transport(ep) != SK_TLS && sk_endpoint_transport(ep) != SK_WSS)
+		return cli_usage(ctx, "--%s needs a TLS endpoint (--tls, tls:, tls-listen:, wss:), not %s",
 			a->first, sk_endpoint_type_name(ep));
 	for (int id = CLI_O_ALPN; id <= CLI_O_VERIFY_CLIENT; id++) {
 		const char *v = a->value[id - CLI_O_ALPN];
@@ -140,7 +140,7 @@ int cli_tls_config(const struct cli_ctx *ctx, const struct sk_endpoint *ep,
 	int rc;
 
 	*out = NULL;
-	if (sk_endpoint_transport(ep) != SK_TLS)
+	if (sk_endpoint_transport(ep) != SK_TLS && sk_endpoint_transport(ep) != SK_WSS)
 		return 0;
 	rc = sk_tls_config_new(ep, &opts, out, &err);
 	if (rc < 0)

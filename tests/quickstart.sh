@@ -14,7 +14,8 @@ mode=${1:-}
 build_deps=(build-essential meson ninja-build pkg-config libssl-dev libreadline-dev scdoc
 	bash-completion)
 test_deps=(bats bats-support bats-assert socat ncat netcat-openbsd openssl python3 iproute2
-	procps strace systemd tmux tshark microsocks dante-server haproxy curl nftables zsh fish valgrind clang
+	procps strace systemd tmux tshark microsocks dante-server haproxy curl nftables python3-websockets
+	zsh fish valgrind clang
 	libclang-rt-14-dev debhelper dpkg-dev
 	fakeroot lintian rsync)
 

@@ -25,9 +25,11 @@ function __sockit_endpoint --argument-names cmd
                 printf '%s\tUNIX server\n' unix-listen: unix-seqpacket-listen:
                 printf '%s\tabstract server\n' abstract-listen: abstract-seqpacket-listen:
                 printf '%s\tAF_VSOCK server\n' vsock-listen:
+                printf '%s\tWebSocket server\n' ws-listen: wss-listen:
                 printf '%s\tTCP client\n' tcp: tcp4: tcp6:
                 printf '%s\tTLS client\n' tls: tls4: tls6:
                 printf '%s\tstream client\n' unix: abstract: vsock:
+                printf '%s\tWebSocket client\n' ws:// wss://
                 printf '%s\tstandard input and output\n' stdio -
                 printf '%s\tprogram, no shell\n' exec:
                 printf '%s\t/bin/sh -c command\n' sh:
@@ -38,6 +40,7 @@ function __sockit_endpoint --argument-names cmd
                 printf '%s\tUNIX socket\n' unix: unix-dgram: unix-seqpacket:
                 printf '%s\tabstract socket\n' abstract: abstract-dgram: abstract-seqpacket:
                 printf '%s\tAF_VSOCK stream\n' vsock:
+                printf '%s\tWebSocket client\n' ws:// wss://
                 printf '%s\tprogram, no shell\n' exec:
                 printf '%s\t/bin/sh -c command\n' sh:
             else if test "$cmd" = probe
@@ -52,6 +55,7 @@ function __sockit_endpoint --argument-names cmd
                 printf '%s\tUNIX server\n' unix-listen: unix-dgram-listen: unix-seqpacket-listen:
                 printf '%s\tabstract server\n' abstract-listen: abstract-dgram-listen: abstract-seqpacket-listen:
                 printf '%s\tAF_VSOCK server\n' vsock-listen:
+                printf '%s\tWebSocket server\n' ws-listen: wss-listen:
             else
                 printf '%s\tTCP client\n' tcp: tcp4: tcp6:
                 printf '%s\tTLS client\n' tls: tls4: tls6:
@@ -59,6 +63,7 @@ function __sockit_endpoint --argument-names cmd
                 printf '%s\tUNIX socket\n' unix: unix-dgram: unix-seqpacket:
                 printf '%s\tabstract socket\n' abstract: abstract-dgram: abstract-seqpacket:
                 printf '%s\tAF_VSOCK stream\n' vsock:
+                printf '%s\tWebSocket client\n' ws:// wss://
             end
     end
 end

@@ -254,10 +254,10 @@ static bool http_authorized(struct sk_proxy_server *s, const char *headers)
 			if (strncasecmp(h, "Basic ", 6) != 0 || unbase64(h + 6, cred, sizeof(cred)) < 0)
 				return false;
 			colon = strchr(cred, ':');
-			if (!colon)
+			if (!colon || (size_t)(colon - cred) >= sizeof(s->req.user))
 				return false;
 			*colon = '\0';
-			snprintf(s->req.user, sizeof(s->req.user), "%s", cred);
+			memcpy(s->req.user, cred, (size_t)(colon - cred) + 1);
 			return s->auth(cred, colon + 1, s->auth_userdata);
 		}
 	}
@@ -289,11 +289,15 @@ static void http_request(struct sk_proxy_server *s)
 		colon[-1] = '\0';
 		memmove(target, target + 1, strlen(target));
 	}
+	if (strlen(target) >= sizeof(s->req.host)) {
+		http_refuse(s, 400, -EPROTO, "CONNECT target too long");
+		return;
+	}
 	if (s->auth && !http_authorized(s, req)) {
 		http_refuse(s, 407, -EACCES, "no or wrong proxy credentials");
 		return;
 	}
-	snprintf(s->req.host, sizeof(s->req.host), "%s", target);
+	memcpy(s->req.host, target, strlen(target) + 1);
 	s->req.port = (unsigned)port;
 	s->stage = S_WAIT_TARGET;
 	sk_loop_mod_fd(s->loop, s->fd, 0);

@@ -23,25 +23,34 @@ enum {
 	O_INTERVAL,
 	O_MAX_TARGETS,
 	O_PAYLOAD,
+	O_TLS,
 	O_WAIT,
 	O_WAIT_CLOSED,
+	O_WARN_DAYS,
 };
 
 /* clang-format off */
 static const struct cli_opt probe_opts[] = {
 	/* id, long name, short, argument, help; keep alphabetical by long name */
 	{ O_ALL, "all", 0, NULL, "show every target of a range, not only the open ones" },
+	CLI_TLS_ROW_ALPN,
 	{ O_BANNER, "banner", 0, NULL, "read what the server sends first (within -w)" },
+	CLI_TLS_ROW_CA,
 	{ 'c', "concurrency", 'c', "N", "at most N probes at once (default: the fd limit)" },
 	{ 'n', "count", 'n', "N", "probe each target N times: latency statistics and loss" },
 	{ O_EXPECT, "expect", 0, "CODE", "with --http, the status that passes (200, 2xx)" },
 	{ O_HTTP, "http", 0, "[=PATH]", "send GET PATH (default /) and report the status line" },
+	CLI_TLS_ROW_INSECURE,
 	{ O_INTERVAL, "interval", 0, "SECS", "between rounds of --count (1) and --wait (0.5)" },
 	{ O_MAX_TARGETS, "max-targets", 0, "N", "refuse more than N targets (default 65536)" },
 	{ O_PAYLOAD, "payload", 0, "HEX", "with -u, send these bytes, not an empty datagram" },
+	CLI_TLS_ROW_PIN,
+	CLI_TLS_ROW_SNI,
+	{ O_TLS, "tls", 0, NULL, "TLS handshake on open ports: certificate, expiry, verification" },
 	{ 'u', "udp", 'u', NULL, "UDP instead of TCP (HOST PORTS form)" },
 	{ O_WAIT, "wait", 0, "[=SECS]", "retry until every target is open (default 30 s)" },
 	{ O_WAIT_CLOSED, "wait-closed", 0, "[=SECS]", "retry until every target is closed" },
+	{ O_WARN_DAYS, "warn-days", 0, "N", "with --tls, a certificate expiring in under N days fails" },
 	{ 0 },
 };
 /* clang-format on */
@@ -120,6 +129,11 @@ static int probe_opt(struct cli_ctx *ctx, int id, const char *arg, void *state)
 	case O_ALL:
 		a->all = true;
 		return 0;
+	case O_TLS:
+		a->tls = true;
+		return 0;
+	case O_WARN_DAYS:
+		return parse_count(ctx, "--warn-days", arg, 36500, &a->warn_days);
 	case O_BANNER:
 		a->banner = true;
 		return 0;
@@ -163,12 +177,20 @@ static int probe_opt(struct cli_ctx *ctx, int id, const char *arg, void *state)
 			a->wait_ms = ms;
 		return 0;
 	default:
+		if (cli_tls_opt(&a->tls_args, id, arg) == 0)
+			return 0;
 		return cli_usage(ctx, "bad option");
 	}
 }
 
 static int check_args(const struct cli_ctx *ctx, const struct probe_args *a)
 {
+	if (a->tls_args.first && !a->tls)
+		return cli_usage(ctx, "--%s needs --tls", a->tls_args.first);
+	if (a->warn_days && !a->tls)
+		return cli_usage(ctx, "--warn-days needs --tls");
+	if (a->tls && (a->udp || a->banner || a->http))
+		return cli_usage(ctx, "--tls excludes %s", a->udp ? "-u" : a->banner ? "--banner" : "--http");
 	if (a->banner && a->http)
 		return cli_usage(ctx, "--banner and --http exclude each other");
 	if (a->expect_lo && !a->http)
@@ -282,8 +304,10 @@ static int probe_run(struct cli_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "sockit: %s: not every target %s after %.1f s\n", ctx->cmd,
 			a.wait == WAIT_OPEN ? "opened" : "closed", a.wait_ms / 1e3);
 	out = (struct probe_out_opts){
-		.all = a.all, .summarise = ranged, .count = a.count > 0, .http = a.http
+		.all = a.all, .summarise = ranged, .count = a.count > 0, .http = a.http, .tls = a.tls
 	};
+	if (a.tls)
+		probe_tls_check(&p, &a.tls_args, (int)a.warn_days);
 	if (!a.cmd)
 		probe_print(ctx, &out, p.hosts, p.targets, p.ntargets);
 	status = exit_status(&p);

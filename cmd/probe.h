@@ -57,6 +57,7 @@ struct probe_out_opts {
 	bool summarise; /* a range or block: non-open states as counts (unless all) */
 	bool count;     /* --count statistics */
 	bool http;
+	bool tls;       /* the detail is --tls's certificate facts */
 };
 
 enum wait_mode { WAIT_NONE, WAIT_OPEN, WAIT_CLOSED };
@@ -72,6 +73,9 @@ struct probe_args {
 	char *payload;
 	size_t payload_len;
 	char **cmd; /* after --, run once every target is open */
+	bool tls;                /* --tls */
+	unsigned long warn_days; /* --warn-days */
+	struct cli_tls_args tls_args; /* --ca, --insecure, --sni, --alpn, --pin */
 };
 
 /* One probe in flight. */
@@ -127,6 +131,11 @@ int probe_host_resolve(struct probe_host *h, const char *host, int family);
 int probe_loop_run(struct probe *p);
 /* Close what the loop still holds and free it. */
 void probe_loop_free(struct probe *p);
+
+/* cmd/probe_tls.c: --tls on every open TCP target, one after another: the
+ * certificate's facts in t->detail, t->check_failed when it does not verify
+ * or expires within warn_days. */
+void probe_tls_check(struct probe *p, const struct cli_tls_args *tls, int warn_days);
 
 /* cmd/probe_out.c: print every target's result on stdout (table, lines or JSON). */
 void probe_print(const struct cli_ctx *ctx, const struct probe_out_opts *o,

@@ -155,8 +155,10 @@ static void json_line(
 		cli_json_string(stdout, t->detail ? t->detail : "");
 		printf(",\"http_ok\":%s", t->check_failed ? "false" : "true");
 	} else if (t->detail) {
-		printf(",\"banner\":");
+		printf(",\"%s\":", o->tls ? "tls" : "banner");
 		cli_json_string(stdout, t->detail);
+		if (o->tls)
+			printf(",\"tls_ok\":%s", t->check_failed ? "false" : "true");
 	}
 	if (o->count) {
 		printf(",\"sent\":%u,\"received\":%u,\"loss_percent\":%.1f", t->sent, t->received,

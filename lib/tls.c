@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -50,6 +51,7 @@ struct sk_tls_config {
 	bool pass_missing; /* the key was encrypted and nobody gave its pass phrase */
 	const char *key_path;
 	BIO_METHOD *sock_method; /* a socket BIO whose writes never raise SIGPIPE */
+	bool report_only; /* client: verify, but finish the handshake either way */
 };
 
 /* ---- a socket BIO that sends with MSG_NOSIGNAL ------------------------------------ */
@@ -265,7 +267,15 @@ static int verify_pin(X509_STORE_CTX *store, void *arg)
 		memcmp(md, cfg->pin, 32) == 0)
 		return 1;
 	X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
-	return 0;
+	return cfg->report_only;
+}
+
+/* report_only: every verification error is noted, none ends the handshake. */
+static int verify_noting(int ok, X509_STORE_CTX *store)
+{
+	(void)store;
+	(void)ok;
+	return 1;
 }
 
 static int hexval(char ch)
@@ -309,7 +319,7 @@ static int setup_client(struct sk_tls_config *cfg, const struct sk_endpoint *ep,
 		SSL_CTX_set_cert_verify_callback(cfg->ctx, verify_pin, cfg);
 	}
 	SSL_CTX_set_verify(cfg->ctx, o->insecure && !o->pin ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
-		NULL);
+		cfg->report_only ? verify_noting : NULL);
 	if (cfg->alpn && SSL_CTX_set_alpn_protos(cfg->ctx, cfg->alpn, (unsigned)cfg->alpn_len))
 		return config_usage(err, "alpn", o->alpn.items[0], "rejected by OpenSSL");
 	if (o->cert || o->key)
@@ -469,6 +479,7 @@ static int tls_config_new(const struct sk_endpoint *ep, const struct sk_tls_conf
 	if (opts) {
 		cfg->pass_cb = opts->passphrase;
 		cfg->pass_userdata = opts->userdata;
+		cfg->report_only = opts->report_only;
 	}
 	cfg->ctx = SSL_CTX_new(cfg->server ? TLS_server_method() : TLS_client_method());
 	cfg->sock_method = make_sock_method();
@@ -550,6 +561,10 @@ struct sk_tls_session {
 	char peer[160];
 	char alpn[256];
 	char subject[256];
+	char issuer[256];
+	char sans[512];
+	char verify[160];
+	int64_t not_after;
 };
 
 static void session_free(struct sk_tls_session *s)
@@ -637,25 +652,75 @@ static void on_deadline(struct sk_loop *loop, void *userdata)
 	release(s);
 }
 
+/* An X509 name as RFC 2253 text into out. */
+static void name_text(X509_NAME *name, char *out, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p = NULL;
+	long n;
+
+	out[0] = '\0';
+	if (b && X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0) {
+		n = BIO_get_mem_data(b, &p);
+		snprintf(out, len, "%.*s", (int)n, p ? p : "");
+	}
+	BIO_free(b);
+}
+
+/* "DNS:a.example,IP:192.0.2.1": the certificate's subjectAltName entries. */
+static void sans_text(X509 *cert, char *out, size_t len)
+{
+	GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+		char one[300] = "";
+
+		if (g->type == GEN_DNS) {
+			snprintf(one, sizeof(one), "DNS:%.*s", ASN1_STRING_length(g->d.dNSName),
+				(const char *)ASN1_STRING_get0_data(g->d.dNSName));
+		} else if (g->type == GEN_IPADD) {
+			const unsigned char *ip = ASN1_STRING_get0_data(g->d.iPAddress);
+			int n = ASN1_STRING_length(g->d.iPAddress);
+			char text[64];
+
+			if (inet_ntop(n == 4 ? AF_INET : AF_INET6, ip, text, sizeof(text)))
+				snprintf(one, sizeof(one), "IP:%s", text);
+		}
+		if (one[0] && used + strlen(one) + 2 < len)
+			used += (size_t)snprintf(out + used, len - used, "%s%s", used ? "," : "", one);
+	}
+	GENERAL_NAMES_free(names);
+}
+
 static void record_info(struct sk_tls_session *s)
 {
 	const unsigned char *alpn = NULL;
 	unsigned alen = 0;
 	X509 *peer = SSL_get1_peer_certificate(s->ssl);
+	long verify = SSL_get_verify_result(s->ssl);
 
 	SSL_get0_alpn_selected(s->ssl, &alpn, &alen);
 	snprintf(s->alpn, sizeof(s->alpn), "%.*s", (int)alen, alpn ? (const char *)alpn : "");
-	s->subject[0] = '\0';
+	s->subject[0] = s->issuer[0] = s->sans[0] = '\0';
+	s->not_after = 0;
+	if (verify == X509_V_ERR_CERT_REJECTED && s->cfg->pinned)
+		snprintf(s->verify, sizeof(s->verify), "certificate does not match the pin");
+	else if (SSL_get_verify_mode(s->ssl) == SSL_VERIFY_NONE)
+		snprintf(s->verify, sizeof(s->verify), "not verified (insecure)");
+	else
+		snprintf(s->verify, sizeof(s->verify), "%s",
+			verify == X509_V_OK ? "ok" : X509_verify_cert_error_string(verify));
 	if (peer) {
-		BIO *b = BIO_new(BIO_s_mem());
-		char *p = NULL;
-		long n;
+		struct tm tm;
 
-		if (b && X509_NAME_print_ex(b, X509_get_subject_name(peer), 0, XN_FLAG_RFC2253) >= 0) {
-			n = BIO_get_mem_data(b, &p);
-			snprintf(s->subject, sizeof(s->subject), "%.*s", (int)n, p ? p : "");
-		}
-		BIO_free(b);
+		name_text(X509_get_subject_name(peer), s->subject, sizeof(s->subject));
+		name_text(X509_get_issuer_name(peer), s->issuer, sizeof(s->issuer));
+		sans_text(peer, s->sans, sizeof(s->sans));
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(peer), &tm))
+			s->not_after = (int64_t)timegm(&tm);
 		X509_free(peer);
 	}
 }
@@ -1028,6 +1093,10 @@ static void tls_session_info(const struct sk_tls_session *s, struct sk_tls_info 
 	info->cipher = SSL_get_cipher_name(s->ssl);
 	info->alpn = s->alpn;
 	info->peer_subject = s->subject;
+	info->peer_issuer = s->issuer;
+	info->peer_sans = s->sans;
+	info->not_after = s->not_after;
+	info->verify = s->verify;
 }
 
 /* What tls_loader.c finds with dlsym: the only symbol the module exports. */

@@ -343,6 +343,8 @@ struct cli_tls_args {
 };
 /* Handle a TLS flag; 0, or -1 when id is not one. */
 int cli_tls_opt(struct cli_tls_args *a, int id, const char *arg);
+/* Append the given TLS flags as endpoint options (",ca=...,alpn=h2"). */
+void cli_tls_args_append(const struct cli_tls_args *a, struct cli_text *extra);
 /* cli_endpoint_build, then the TLS flags added as the endpoint's options. */
 int cli_endpoint_build_tls(const struct cli_ctx *ctx, const struct cli_endpoint_args *a,
 	const struct cli_tls_args *tls, bool listener, int npos, char **pos, const char *extra,

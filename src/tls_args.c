@@ -50,14 +50,8 @@ static void add_alpn(struct cli_text *t, const char *list)
 
 /* The flags as endpoint options (",ca=...,alpn=h2"), once the endpoint is
  * known to be TLS (a usage error naming the flag otherwise). */
-static int tls_options(const struct cli_ctx *ctx, const struct cli_tls_args *a,
-	const struct sk_endpoint *ep, struct cli_text *extra)
+void cli_tls_args_append(const struct cli_tls_args *a, struct cli_text *extra)
 {
-	if (!a->first)
-		return 0;
-	if (sk_endpoint_transport(ep) != SK_TLS && sk_endpoint_transport(ep) != SK_WSS)
-		return cli_usage(ctx, "--%s needs a TLS endpoint (--tls, tls:, tls-listen:, wss:), not %s",
-			a->first, sk_endpoint_type_name(ep));
 	for (int id = CLI_O_ALPN; id <= CLI_O_VERIFY_CLIENT; id++) {
 		const char *v = a->value[id - CLI_O_ALPN];
 
@@ -73,6 +67,17 @@ static int tls_options(const struct cli_ctx *ctx, const struct cli_tls_args *a,
 		cli_text_add(extra, "=");
 		cli_text_add_escaped(extra, v);
 	}
+}
+
+static int tls_options(const struct cli_ctx *ctx, const struct cli_tls_args *a,
+	const struct sk_endpoint *ep, struct cli_text *extra)
+{
+	if (!a->first)
+		return 0;
+	if (sk_endpoint_transport(ep) != SK_TLS && sk_endpoint_transport(ep) != SK_WSS)
+		return cli_usage(ctx, "--%s needs a TLS endpoint (--tls, tls:, tls-listen:, wss:), not %s",
+			a->first, sk_endpoint_type_name(ep));
+	cli_tls_args_append(a, extra);
 	return 0;
 }
 

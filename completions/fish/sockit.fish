@@ -181,6 +181,13 @@ complete -c sockit -n '__fish_seen_subcommand_from listen' -a '(__sockit_endpoin
 
 # probe (cmd/probe.c)
 complete -c sockit -n '__fish_seen_subcommand_from probe' -l all -d 'show every target of a range, not only the open ones'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l alpn -x -d 'TLS: ALPN protocols, comma-separated, in order of preference'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l ca -r -F -d 'TLS: trust these CA certificates (PEM) instead of the system store'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l insecure -d 'TLS: do not verify the server certificate (warned about)'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l pin -x -d 'TLS: trust exactly the certificate with this SHA-256 fingerprint'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l sni -x -d 'TLS: send NAME as SNI and verify the certificate for NAME'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l tls -d 'TLS handshake on open ports: certificate, expiry, verification'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l warn-days -x -d 'with --tls, a certificate expiring in under N days fails'
 complete -c sockit -n '__fish_seen_subcommand_from probe' -l banner -d 'read what the server sends first (within -w)'
 complete -c sockit -n '__fish_seen_subcommand_from probe' -s c -l concurrency -x -d 'at most N probes at once (default: the fd limit)'
 complete -c sockit -n '__fish_seen_subcommand_from probe' -s n -l count -x -d 'probe each target N times: latency statistics and loss'

@@ -734,6 +734,10 @@ typedef int (*sk_tls_pass_cb)(char *buf, size_t len, const char *path, void *use
 struct sk_tls_config_opts {
 	sk_tls_pass_cb passphrase; /* NULL: an encrypted key without key-pass= fails */
 	void *userdata;
+	/* A client that inspects rather than trusts (probe --tls): the peer is
+	 * verified as usual but a failure does not end the handshake; the
+	 * result is sk_tls_info.verify. */
+	bool report_only;
 };
 
 /*
@@ -815,6 +819,10 @@ struct sk_tls_info {
 	const char *cipher;       /* "TLS_AES_256_GCM_SHA384" */
 	const char *alpn;         /* "" when none was negotiated */
 	const char *peer_subject; /* RFC 2253 text, "" without a peer certificate */
+	const char *peer_issuer;  /* the same for its issuer */
+	const char *peer_sans;    /* "DNS:a.example,IP:192.0.2.1", "" without any */
+	int64_t not_after;        /* the certificate's end, seconds since 1970; 0 unknown */
+	const char *verify;       /* "ok", or why it did not verify */
 };
 /* After a successful ready: what was negotiated (strings borrowed from s). */
 SK_API void sk_tls_session_info(const struct sk_tls_session *s, struct sk_tls_info *info);

@@ -307,3 +307,43 @@ EOF2
 127.0.0.1 10/tcp closed -
 192.0.2.1 80/tcp unreachable -"
 }
+
+# ---- --tls: the certificate's facts, its verification and its expiry -----------------------
+
+# tls_server_bg: openssl s_server with a 20-day certificate for localhost and 127.0.0.1.
+tls_server_bg() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 20 \
+		-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+	TLSPORT=$(free_port)
+	# s_server ends at EOF on its stdin: hold it open
+	hold_fifo "$T/s_in" 9
+	bg_run s_server --in "$T/s_in" -- openssl s_server -accept "$TLSPORT" -cert "$T/cert.pem" \
+		-key "$T/key.pem" -alpn h2
+	wait_line "$T/s_server.out" '^ACCEPT' 10 "$BG_PID"
+}
+
+@test "probe --tls: protocol, names, expiry and a verification that passes with --ca" {
+	tls_server_bg
+	run -0 --separate-stderr timeout 20 "$SOCKIT" probe --tls --ca "$T/cert.pem" --alpn h2 localhost "$TLSPORT"
+	assert_regex "$output" "^localhost $TLSPORT/tcp open [0-9.]+ms TLSv1\.3 [A-Z0-9_]+ alpn=h2 subject=\"CN=localhost\" issuer=\"CN=localhost\" sans=DNS:localhost,IP:127\.0\.0\.1 not_after=[0-9-]+T[0-9:]+Z days_left=(19|20) verify=\"ok\"$"
+}
+
+@test "probe --tls: an untrusted certificate and --warn-days fail (exit 1), JSON says why" {
+	tls_server_bg
+	run -1 --separate-stderr timeout 20 "$SOCKIT" probe --tls 127.0.0.1 "$TLSPORT"
+	assert_regex "$output" 'verify="self-signed certificate" \(not accepted\)$'
+	run -1 --separate-stderr timeout 20 "$SOCKIT" probe --tls --ca "$T/cert.pem" --warn-days 30 127.0.0.1 "$TLSPORT"
+	assert_regex "$output" 'days_left=(19|20) verify="ok" \(not accepted\)$'
+	run -0 --separate-stderr timeout 20 "$SOCKIT" probe --json --tls --ca "$T/cert.pem" --warn-days 7 127.0.0.1 "$TLSPORT"
+	run -0 "$PY" -c 'import json, sys; o = json.loads(sys.argv[1]); assert o["tls_ok"] is True and "verify=\"ok\"" in o["tls"], o; print("ok")' "$output"
+}
+
+@test "probe --tls bad input: exit 2 naming it" {
+	run -2 --separate-stderr timeout 5 "$SOCKIT" probe --ca "$T/x.pem" 127.0.0.1 443
+	assert_equal "$stderr" "sockit: probe: --ca needs --tls"
+	run -2 --separate-stderr timeout 5 "$SOCKIT" probe --warn-days 10 127.0.0.1 443
+	assert_equal "$stderr" "sockit: probe: --warn-days needs --tls"
+	run -2 --separate-stderr timeout 5 "$SOCKIT" probe --tls -u 127.0.0.1 443
+	assert_equal "$stderr" "sockit: probe: --tls excludes -u"
+}

@@ -486,10 +486,10 @@ tls_listen_bg() {
 @test "a TLS flag without a TLS endpoint is a usage error naming it" {
 	run --separate-stderr "$SOCKIT" connect --cert "$PKI/client.pem" localhost 1
 	assert_equal "$status" 2
-	assert_equal "$stderr" "sockit: connect: --cert needs a TLS endpoint (--tls, tls:, tls-listen:), not tcp"
+	assert_equal "$stderr" "sockit: connect: --cert needs a TLS endpoint (--tls, tls:, tls-listen:, wss:), not tcp"
 	run --separate-stderr "$SOCKIT" listen --verify-client 0
 	assert_equal "$status" 2
-	assert_equal "$stderr" "sockit: listen: --verify-client needs a TLS endpoint (--tls, tls:, tls-listen:), not tcp-listen"
+	assert_equal "$stderr" "sockit: listen: --verify-client needs a TLS endpoint (--tls, tls:, tls-listen:, wss:), not tcp-listen"
 }
 
 @test "a bad pin is exit 2 naming it" {

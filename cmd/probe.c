@@ -45,6 +45,7 @@ static const struct cli_opt probe_opts[] = {
 	{ O_MAX_TARGETS, "max-targets", 0, "N", "refuse more than N targets (default 65536)" },
 	{ O_PAYLOAD, "payload", 0, "HEX", "with -u, send these bytes, not an empty datagram" },
 	CLI_TLS_ROW_PIN,
+	{ CLI_O_PROXY, "proxy", 0, "URL", "ask a proxy for each TCP target: socks5h://, socks5://, socks4a://, http://" },
 	CLI_TLS_ROW_SNI,
 	{ O_TLS, "tls", 0, NULL, "TLS handshake on open ports: certificate, expiry, verification" },
 	{ 'u', "udp", 'u', NULL, "UDP instead of TCP (HOST PORTS form)" },
@@ -132,6 +133,9 @@ static int probe_opt(struct cli_ctx *ctx, int id, const char *arg, void *state)
 	case O_TLS:
 		a->tls = true;
 		return 0;
+	case CLI_O_PROXY:
+		a->proxy = arg;
+		return 0;
 	case O_WARN_DAYS:
 		return parse_count(ctx, "--warn-days", arg, 36500, &a->warn_days);
 	case O_BANNER:
@@ -189,6 +193,8 @@ static int check_args(const struct cli_ctx *ctx, const struct probe_args *a)
 		return cli_usage(ctx, "--%s needs --tls", a->tls_args.first);
 	if (a->warn_days && !a->tls)
 		return cli_usage(ctx, "--warn-days needs --tls");
+	if (a->proxy && (a->udp || a->banner || a->http || a->tls || a->count || a->wait))
+		return cli_usage(ctx, "--proxy excludes -u, --banner, --http, --tls, --count and --wait");
 	if (a->tls && (a->udp || a->banner || a->http))
 		return cli_usage(ctx, "--tls excludes %s", a->udp ? "-u" : a->banner ? "--banner" : "--http");
 	if (a->banner && a->http)
@@ -221,7 +227,7 @@ static int exit_status(const struct probe *p)
 
 	for (size_t i = 0; i < p->nhosts; i++)
 		resolved |= p->hosts[i].naddrs > 0;
-	if (!resolved)
+	if (!resolved && !p->a->proxy) /* the proxy resolves names itself */
 		return CLI_EXIT_RESOLVE;
 	if (p->a->wait)
 		return p->timed_out ? CLI_EXIT_ABNORMAL : CLI_OK;
@@ -291,9 +297,12 @@ static int probe_run(struct cli_ctx *ctx, int argc, char **argv)
 	if (status)
 		goto out;
 	p.timeout_ms = ctx->timeout_ms > 0 ? ctx->timeout_ms : DEFAULT_TIMEOUT_MS;
-	if (!a.wait)
+	if (!a.wait && !a.proxy)
 		report_unresolved(ctx, &p);
-	status = probe_loop_run(&p);
+	if (a.proxy)
+		probe_via_proxy(&p, a.proxy);
+	else
+		status = probe_loop_run(&p);
 	if (status)
 		goto out;
 	if (a.cmd && !p.timed_out) {

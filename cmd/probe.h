@@ -74,6 +74,7 @@ struct probe_args {
 	size_t payload_len;
 	char **cmd; /* after --, run once every target is open */
 	bool tls;                /* --tls */
+	const char *proxy;       /* --proxy URL */
 	unsigned long warn_days; /* --warn-days */
 	struct cli_tls_args tls_args; /* --ca, --insecure, --sni, --alpn, --pin */
 };
@@ -136,6 +137,9 @@ void probe_loop_free(struct probe *p);
  * certificate's facts in t->detail, t->check_failed when it does not verify
  * or expires within warn_days. */
 void probe_tls_check(struct probe *p, const struct cli_tls_args *tls, int warn_days);
+
+/* cmd/probe_proxy.c: --proxy, every target asked of the proxy, one after another. */
+void probe_via_proxy(struct probe *p, const char *url);
 
 /* cmd/probe_out.c: print every target's result on stdout (table, lines or JSON). */
 void probe_print(const struct cli_ctx *ctx, const struct probe_out_opts *o,

@@ -185,6 +185,7 @@ complete -c sockit -n '__fish_seen_subcommand_from probe' -l alpn -x -d 'TLS: AL
 complete -c sockit -n '__fish_seen_subcommand_from probe' -l ca -r -F -d 'TLS: trust these CA certificates (PEM) instead of the system store'
 complete -c sockit -n '__fish_seen_subcommand_from probe' -l insecure -d 'TLS: do not verify the server certificate (warned about)'
 complete -c sockit -n '__fish_seen_subcommand_from probe' -l pin -x -d 'TLS: trust exactly the certificate with this SHA-256 fingerprint'
+complete -c sockit -n '__fish_seen_subcommand_from probe' -l proxy -x -a 'socks5h:// socks5:// socks4a:// http://' -d 'ask a proxy for each TCP target: socks5h://, socks5://, socks4a://, http://'
 complete -c sockit -n '__fish_seen_subcommand_from probe' -l sni -x -d 'TLS: send NAME as SNI and verify the certificate for NAME'
 complete -c sockit -n '__fish_seen_subcommand_from probe' -l tls -d 'TLS handshake on open ports: certificate, expiry, verification'
 complete -c sockit -n '__fish_seen_subcommand_from probe' -l warn-days -x -d 'with --tls, a certificate expiring in under N days fails'

@@ -367,3 +367,21 @@ web_bg() {
 	assert_equal "$stderr" "sockit: listen: --proxy-server needs a stream listener, not udp-listen"
 	[[ -z $(ss -Hltn "( sport = :$port )") ]]
 }
+
+@test "probe --proxy: the proxy's answer is the state (open, closed); a dead proxy is an error" {
+	socks_bg
+	listen_bg --name server -k --exec cat 127.0.0.1 0
+	local closed
+	closed=$(free_port)
+	run -1 --separate-stderr timeout 20 "$SOCKIT" probe --proxy "socks5h://127.0.0.1:$PXPORT" localhost "$LPORT,$closed"
+	assert_line --index 0 --regexp "^localhost $LPORT/tcp open [0-9.]+ms$"
+	assert_line --index 1 "localhost $closed/tcp closed - proxy says connection refused"
+	run -0 --separate-stderr timeout 20 "$SOCKIT" probe --json --proxy "socks5h://127.0.0.1:$PXPORT" 127.0.0.1 "$LPORT"
+	assert_output --partial '"state":"open"'
+	local dead
+	dead=$(free_port)
+	run -1 --separate-stderr timeout 20 "$SOCKIT" probe --proxy "socks5h://127.0.0.1:$dead" 127.0.0.1 "$LPORT"
+	assert_output "127.0.0.1 $LPORT/tcp error - Connection refused"
+	run -2 --separate-stderr timeout 5 "$SOCKIT" probe --proxy "socks5h://127.0.0.1:$PXPORT" -u 127.0.0.1 53
+	assert_equal "$stderr" "sockit: probe: --proxy excludes -u, --banner, --http, --tls, --count and --wait"
+}

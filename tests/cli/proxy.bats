@@ -9,6 +9,7 @@ load lib/common
 
 setup() {
 	sk_setup
+	UPLOADS=0
 }
 
 need() {
@@ -63,17 +64,19 @@ http_proxy_bg() {
 # listener, and check that every byte arrived. These proxies carry no half-close (an EOF
 # from either side ends the tunnel), so the listener's stdin stays open meanwhile.
 upload_via() {
+	# A listener of its own each time: a reused name could be read before it is rewritten.
+	local name=upload$((++UPLOADS))
 	random_file "$T/up" 1M
 	hold_fifo "$T/lin" 9
-	LISTEN_IN=$T/lin listen_bg 127.0.0.1 0
+	LISTEN_IN=$T/lin listen_bg --name "$name" 127.0.0.1 0
 	bg_run client --in "$T/up" -- "$SOCKIT" connect "$@" 127.0.0.1 "$LPORT"
 	local cpid=$BG_PID
-	wait_until 10 eval '(( $(stat -c %s "$T/listen.out") >= 1048576 ))' || true
+	wait_until 10 eval "(( \$(stat -c %s \"$T/$name.out\") >= 1048576 ))" || true
 	release_fifo 9
 	rm -f "$T/lin"
 	wait_exit "$LPID" 5
 	wait_exit "$cpid" 5
-	assert_same_data "$T/up" "$T/listen.out"
+	assert_same_data "$T/up" "$T/$name.out"
 }
 
 @test "-x alone is SOCKS5 (microsocks): 1 MiB arrives intact" {
@@ -111,7 +114,7 @@ upload_via() {
 @test "dante: SOCKS4 (-X 4) to an address, and socks5:// with the name resolved here" {
 	dante_bg
 	upload_via -X 4 -x "127.0.0.1:$PXPORT"
-	listen_bg -k --exec cat 127.0.0.1 0
+	listen_bg --name echo -k --exec cat 127.0.0.1 0
 	got=$( (echo "resolved here"; sleep 0.3) | timeout 10 "$SOCKIT" connect --proxy "socks5://127.0.0.1:$PXPORT" localhost "$LPORT")
 	assert_equal "$got" "resolved here"
 }

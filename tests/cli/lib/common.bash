@@ -125,6 +125,10 @@ bg_run() {
 		*) break ;;
 		esac
 	done
+	# Empty the logs here, not in the child: a name used before must not show
+	# its old lines to a wait_line that runs before the child starts.
+	: >"$T/$name.err"
+	[[ $out == "$T/$name.out" ]] && : >"$out"
 	# fd 3 is bats' own output, and a held FIFO (hold_fifo) must have no other
 	# writer: a child keeping either open would stall the run or hide an EOF.
 	(

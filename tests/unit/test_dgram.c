@@ -44,6 +44,7 @@ static void test_session(void)
 	struct sk_err err;
 	char buf[64];
 
+	sk_err_clear(&err);
 	sess = sk_dgram_session(l, (struct sockaddr *)&a_addr, sizeof(a_addr), &err);
 	ok(sess >= 0, "session socket for peer A (%s)", err.why);
 	sendto(a, "from a", 6, 0, (struct sockaddr *)&l_addr, sizeof(l_addr));

@@ -89,9 +89,25 @@ struct client {
 };
 
 /* A TLS peer whose handshake is still running. */
+/* What a peer's PROXY header said (accept-proxy), kept until its program starts. */
+struct told {
+	bool valid;
+	struct sk_proxy_info info;
+};
+
 struct handshake {
 	struct handshake *next;
 	struct cli_tls_peer *peer;
+	char text[128];
+	struct told told;
+};
+
+/* accept-proxy: a peer whose PROXY header is being read. */
+struct header_wait {
+	struct header_wait *next;
+	struct listener_run *run;
+	int fd;
+	struct sk_proxy_reader *reader;
 	char text[128];
 };
 
@@ -115,6 +131,8 @@ struct listener_run {
 	int status;          /* exit status once stopped by us */
 	int accepted_fd;     /* single-peer mode: the peer */
 	const struct sk_endpoint *ws; /* ws-listen:, wss-listen: (single peer); NULL: not */
+	const struct sk_endpoint *ep; /* NULL with --systemd */
+	struct header_wait *headers;  /* accept-proxy: headers still to come */
 	char peer[128];
 	int wait_timer, idle_timer;
 	int64_t last_activity;
@@ -683,9 +701,9 @@ static void on_proxy_session_end(void *userdata, int status)
 	update_interest(r);
 }
 
-static void exec_peer(struct listener_run *r, int fd, const char *peer)
+static void exec_peer(struct listener_run *r, int fd, const char *peer, const struct told *told)
 {
-	int status = cli_child_spawn(r->children, fd, peer);
+	int status = cli_child_spawn(r->children, fd, peer, told->valid ? &told->info : NULL);
 
 	if (status == 0)
 		r->nclients++;
@@ -700,11 +718,13 @@ static void exec_peer(struct listener_run *r, int fd, const char *peer)
 		stop(r, status);
 }
 
+static void headers_destroy(struct listener_run *r);
+
 /* A connected peer (the plaintext of a TLS one): a program, the one peer, or a -k client. */
-static void peer_ready(struct listener_run *r, int fd, const char *text)
+static void peer_ready(struct listener_run *r, int fd, const char *text, const struct told *told)
 {
 	if (r->children) {
-		exec_peer(r, fd, text);
+		exec_peer(r, fd, text, told);
 		return;
 	}
 	if (r->proxy) {
@@ -716,6 +736,7 @@ static void peer_ready(struct listener_run *r, int fd, const char *text)
 	if (!r->keep_open) {
 		r->accepted_fd = fd;
 		snprintf(r->peer, sizeof(r->peer), "%s", text);
+		headers_destroy(r); /* the one peer is chosen */
 		stop(r, -1);
 		return;
 	}
@@ -765,6 +786,7 @@ static void on_tls_ready(struct cli_tls_peer *p, int fd, const struct sk_err *er
 {
 	struct listener_run *r = userdata;
 	struct handshake *h = handshake_take(r, p);
+	struct told told = h ? h->told : (struct told){ 0 };
 	char text[128];
 
 	snprintf(text, sizeof(text), "%s", h ? h->text : "peer");
@@ -783,10 +805,11 @@ static void on_tls_ready(struct cli_tls_peer *p, int fd, const struct sk_err *er
 		r->stream.loop = r->loop;
 		handshakes_destroy(r); /* the one peer is chosen */
 	}
-	peer_ready(r, fd, text);
+	peer_ready(r, fd, text, &told);
 }
 
-static void handshake_start(struct listener_run *r, int fd, const char *text)
+static void handshake_start(struct listener_run *r, int fd, const char *text,
+	const struct told *told)
 {
 	struct handshake *h = calloc(1, sizeof(*h));
 	struct sk_err err;
@@ -796,6 +819,7 @@ static void handshake_start(struct listener_run *r, int fd, const char *text)
 		return;
 	}
 	snprintf(h->text, sizeof(h->text), "%s", text);
+	h->told = *told;
 	if (cli_tls_peer_start(r->ctx, r->loop, r->tls, fd, text, on_tls_ready, on_tls_done, r,
 		    &h->peer, &err) < 0) {
 		cli_log(r->ctx, 1, "%s: %s", err.what, err.why);
@@ -804,6 +828,99 @@ static void handshake_start(struct listener_run *r, int fd, const char *text)
 	}
 	h->next = r->handshakes;
 	r->handshakes = h;
+}
+
+/* An accepted peer, named as its PROXY header said (or as accepted): TLS first, or on. */
+static void peer_accepted(struct listener_run *r, int fd, const char *text, const struct told *told)
+{
+	/* -w waits for a peer: over TLS, one whose handshake succeeds. */
+	if (r->tls) {
+		handshake_start(r, fd, text, told);
+		return;
+	}
+	got_peer(r);
+	peer_ready(r, fd, text, told);
+}
+
+static struct header_wait *header_take(struct listener_run *r, const struct header_wait *hw)
+{
+	for (struct header_wait **pp = &r->headers; *pp; pp = &(*pp)->next) {
+		if (*pp == hw) {
+			*pp = hw->next;
+			return (struct header_wait *)hw;
+		}
+	}
+	return NULL;
+}
+
+static void on_header(struct sk_proxy_reader *reader, int rc, const struct sk_proxy_info *info,
+	const struct sk_err *err, void *userdata)
+{
+	struct header_wait *hw = header_take(((struct header_wait *)userdata)->run, userdata);
+	struct listener_run *r = hw->run;
+	struct told told = { .valid = rc == 0 && !info->local };
+	char text[128];
+
+	sk_proxy_reader_destroy(reader);
+	snprintf(text, sizeof(text), "%s", hw->text);
+	if (rc < 0) {
+		cli_log(r->ctx, 1, "%s: %s: %s", hw->text, err->what, err->why);
+		cli_close(hw->fd, true);
+		free(hw);
+		return;
+	}
+	if (told.valid) {
+		struct sk_peer client = { .addr = info->src, .addrlen = sizeof(info->src) };
+
+		told.info = *info;
+		cli_peer_text(&client, text, sizeof(text));
+		cli_event(r->ctx, "proxied", (struct cli_field[]){ { "peer", text, 0 } }, 1,
+			"PROXY header: client %s", text);
+		/* --allow/--deny speak of the client the header names, too */
+		if (!sk_acl_permits(r->acl, (struct sockaddr *)&info->src)) {
+			refuse(r, hw->fd, text);
+			free(hw);
+			return;
+		}
+	}
+	peer_accepted(r, hw->fd, text, &told);
+	free(hw);
+}
+
+/* accept-proxy: read the peer's PROXY header before anything else. */
+static void header_start(struct listener_run *r, int fd, const char *text)
+{
+	struct header_wait *hw = calloc(1, sizeof(*hw));
+	struct sk_err err;
+
+	if (!hw) {
+		cli_close(fd, true);
+		return;
+	}
+	hw->run = r;
+	hw->fd = fd;
+	snprintf(hw->text, sizeof(hw->text), "%s", text);
+	if (sk_proxy_reader_start(r->loop, fd, r->ctx->timeout_ms, on_header, hw, &hw->reader,
+		    &err) < 0) {
+		cli_log(r->ctx, 1, "%s: %s: %s", text, err.what, err.why);
+		cli_close(fd, true);
+		free(hw);
+		return;
+	}
+	hw->next = r->headers;
+	r->headers = hw;
+}
+
+static void headers_destroy(struct listener_run *r)
+{
+	while (r->headers) {
+		struct header_wait *hw = r->headers;
+
+		r->headers = hw->next;
+		sk_proxy_reader_destroy(hw->reader);
+		cli_close(hw->fd, false);
+		free(hw);
+	}
 }
 
 static void on_listener(struct sk_loop *loop, int fd, unsigned events, void *userdata)
@@ -838,13 +955,18 @@ static void on_listener(struct sk_loop *loop, int fd, unsigned events, void *use
 		return;
 	}
 	log_peer(r, "accepted", text);
-	/* -w waits for a peer: over TLS, one whose handshake succeeds. */
-	if (r->tls) {
-		handshake_start(r, cfd, text);
+	switch (r->ep ? sk_endpoint_proxy_sender(r->ep, (struct sockaddr *)&peer.addr) : 0) {
+	case 0:
+		peer_accepted(r, cfd, text, &(struct told){ 0 });
+		return;
+	case 1:
+		header_start(r, cfd, text);
+		return;
+	default:
+		cli_log(r->ctx, 1, "%s: refused: not a PROXY header sender accept-proxy allows", text);
+		cli_close(cfd, true);
 		return;
 	}
-	got_peer(r);
-	peer_ready(r, cfd, text);
 }
 
 static void update_interest(struct listener_run *r)
@@ -952,6 +1074,7 @@ static void run_cleanup(struct listener_run *r)
 	handshakes_destroy(r);
 	cli_tls_peer_destroy(r->stream.peer);
 	cli_tls_peers_drain(r->loop, 0);
+	headers_destroy(r);
 	while (r->clients)
 		client_close(r->clients);
 	cli_stdio_close(&r->io);
@@ -1136,6 +1259,7 @@ static int listen_run(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	r.tls = tls;
 	r.ws = ep && cli_ws_wanted(ep) ? ep : NULL;
+	r.ep = ep;
 	r.keep_open = a.keep_open;
 	r.mode = a.mode;
 	r.acl = a.acl;

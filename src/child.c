@@ -154,7 +154,7 @@ static const char *proto_name(int fd, const struct sockaddr_storage *local, sock
 	}
 }
 
-static void build_env(int fd, struct child_env *e)
+static void build_env(int fd, const struct sk_proxy_info *told, struct child_env *e)
 {
 	struct sockaddr_storage local = { 0 }, peer = { 0 };
 	socklen_t llen = sizeof(local), plen = sizeof(peer);
@@ -165,6 +165,12 @@ static void build_env(int fd, struct child_env *e)
 		llen = 0;
 	if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0)
 		plen = 0;
+	/* accept-proxy: the client and the address it reached, as the header said */
+	if (told) {
+		peer = told->src;
+		local = told->dst;
+		plen = llen = sizeof(struct sockaddr_storage);
+	}
 	env_add(e, "SOCKIT_PROTO=%s", proto_name(fd, &local, llen, &peer, plen));
 	env_addr(e, "SOCKIT_PEER_ADDR", &peer, plen);
 	env_addr(e, "SOCKIT_LOCAL_ADDR", &local, llen);
@@ -294,7 +300,8 @@ void cli_children_destroy(struct cli_children *cs)
 	free(cs);
 }
 
-int cli_child_spawn(struct cli_children *cs, int fd, const char *peer)
+int cli_child_spawn(struct cli_children *cs, int fd, const char *peer,
+	const struct sk_proxy_info *told)
 {
 	struct child_env env = { 0 };
 	struct child *c = calloc(1, sizeof(*c));
@@ -305,7 +312,7 @@ int cli_child_spawn(struct cli_children *cs, int fd, const char *peer)
 		close(fd);
 		return cli_fail(cs->ctx, CLI_SETUP, -ENOMEM, NULL);
 	}
-	build_env(fd, &env);
+	build_env(fd, told, &env);
 	pid = sk_proc_spawn(fd, fd, cs->argv, (const char *const *)env.vars, &err);
 	env_free(&env);
 	/* The child has its copy: once it ends, the peer sees the connection close. */
@@ -355,7 +362,7 @@ int cli_child_run(const struct cli_ctx *ctx, const struct cli_exec *exec, int fd
 		sk_loop_destroy(one.loop);
 		return status;
 	}
-	status = cli_child_spawn(cs, fd, peer);
+	status = cli_child_spawn(cs, fd, peer, NULL);
 	if (status == 0) {
 		rc = sk_loop_run(one.loop);
 		status = one.status >= 0 ? one.status : rc; /* else a signal: 128+N */

@@ -257,10 +257,12 @@ int cli_children_create(const struct cli_ctx *ctx, const struct cli_exec *exec,
 void cli_children_destroy(struct cli_children *cs);
 /*
  * Run the program on the connected socket fd (adopted: closed here in any
- * case) with the SOCKIT_* environment; peer names it in the -v lines.
- * Returns 0, or the exit status of a failure (message printed).
+ * case) with the SOCKIT_* environment; peer names it in the -v lines. With
+ * told (accept-proxy), SOCKIT_PEER_* and SOCKIT_LOCAL_* are the addresses
+ * the PROXY header gave. Returns 0, or the exit status of a failure.
  */
-int cli_child_spawn(struct cli_children *cs, int fd, const char *peer);
+int cli_child_spawn(struct cli_children *cs, int fd, const char *peer,
+	const struct sk_proxy_info *told);
 /* connect: a child on fd (adopted) in its own loop; returns 0 when it exited 0,
  * 1 when it failed or was killed, 128+N on our signal N. */
 int cli_child_run(const struct cli_ctx *ctx, const struct cli_exec *exec, int fd, const char *peer);

@@ -197,30 +197,15 @@ static bool serves(enum sk_transport t)
 		t == SK_TLS || t == SK_WS || t == SK_WSS;
 }
 
-/* Options that parse and print back, but that no command can honour yet. */
-static const char *const later_options[] = {
-	"accept-proxy", NULL,
-};
-
 static int check_served(const struct cli_ctx *ctx, const struct sk_endpoint *ep, bool listener,
 	const char *text)
 {
-	const char *given[64];
-	size_t n;
-
 	if (sk_endpoint_is_listener(ep) != listener)
 		return cli_usage(ctx, "endpoint '%s' is %s; use 'sockit %s'", text,
 			listener ? "not a listener" : "a listener", listener ? "connect" : "listen");
 	if (!serves(sk_endpoint_transport(ep)))
 		return cli_usage(ctx, "endpoint '%s': type '%s' is not supported by %s yet", text,
 			sk_endpoint_type_name(ep), ctx->cmd);
-	n = sk_endpoint_options_given(ep, given, 64);
-	for (size_t i = 0; i < n && i < 64; i++)
-		for (size_t j = 0; later_options[j]; j++)
-			if (strcmp(given[i], later_options[j]) == 0)
-				return cli_usage(ctx,
-					"endpoint '%s': option '%s' is not supported by %s yet", text,
-					given[i], ctx->cmd);
 	return 0;
 }
 

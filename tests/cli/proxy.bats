@@ -388,3 +388,34 @@ web_bg() {
 	run -2 --separate-stderr timeout 5 "$SOCKIT" probe --proxy "socks5h://127.0.0.1:$PXPORT" -u 127.0.0.1 53
 	assert_equal "$stderr" "sockit: probe: --proxy excludes -u, --banner, --http, --tls, --count and --wait"
 }
+
+@test "listen accept-proxy: the header names the peer; the data after it is all stdout gets" {
+	listen_bg "tcp-listen:127.0.0.1:0,accept-proxy=127.0.0.0/8"
+	local cport
+	cport=$(free_port)
+	printf 'after the header' | timeout 10 "$SOCKIT" connect -p "$cport" "tcp:127.0.0.1:$LPORT,proxy-protocol=v1"
+	wait_exit "$LPID" 5
+	assert_equal "$WSTATUS" 0
+	run cat "$T/listen.out"
+	assert_output "after the header"
+	grep -q "^PROXY header: client 127\.0\.0\.1:$cport$" "$T/listen.err"
+}
+
+@test "listen -k --sh accept-proxy: the program's SOCKIT_PEER_* are the header's client" {
+	listen_bg -k --sh 'echo "$SOCKIT_PEER_ADDR $SOCKIT_PEER_PORT $SOCKIT_LOCAL_PORT"' "tcp-listen:127.0.0.1:0,accept-proxy"
+	run -0 timeout 10 "$PY" -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"PROXY TCP4 192.0.2.7 198.51.100.9 4444 8443\r\n")
+s.shutdown(socket.SHUT_WR)
+print(s.recv(100).decode().strip())' "$LPORT"
+	assert_output "192.0.2.7 4444 8443"
+	# no header at all: refused, the program never runs
+	run timeout 10 "$PY" -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+print(repr(s.recv(100)))' "$LPORT"
+	refute_output --partial "192.0.2"
+	wait_line "$T/listen.err" 'not a PROXY protocol header' 5
+}

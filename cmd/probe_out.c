@@ -2,7 +2,6 @@
 /* cmd/probe_out.c - probe results: an aligned table on a TTY, plain lines in a pipe, JSON Lines. */
 #include "probe.h"
 
-#include <math.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +62,22 @@ void probe_target_name(
 	snprintf(buf, len, "%s %s", h->name, port);
 }
 
+/* Newton's square root: a libm call here would cost every start-up of
+ * sockit the loading of libm (SPEC §7 start-up target). */
+static double square_root(double v)
+{
+	double x = v > 1 ? v : 1;
+
+	for (int i = 0; i < 64 && v > 0; i++) {
+		double next = (x + v / x) / 2;
+
+		if (next >= x)
+			break;
+		x = next;
+	}
+	return v > 0 ? x : 0;
+}
+
 static double stddev(const struct probe_target *t)
 {
 	double mean, var;
@@ -71,7 +86,7 @@ static double stddev(const struct probe_target *t)
 		return 0;
 	mean = t->sum / t->received;
 	var = t->sumsq / t->received - mean * mean;
-	return var > 0 ? sqrt(var) : 0;
+	return var > 0 ? square_root(var) : 0;
 }
 
 static double loss_percent(const struct probe_target *t)

@@ -452,6 +452,13 @@ tls_listen_bg() {
 	refute_output --partial libssl
 }
 
+@test "start-up maps no libm either: sockit needs libsockit, readline and libc only" {
+	((SANITIZED == 0)) || skip "a sanitizer runtime brings libm of its own"
+	run readelf -d "$SOCKIT"
+	assert_success
+	refute_output --partial libm.so
+}
+
 @test "relay stdio -> tls: with a certificate for another name: exit 5, nothing relayed" {
 	s_server_bg -cert "$PKI/other.pem" -key "$PKI/other.key"
 	run --separate-stderr timeout 10 "$SOCKIT" relay - "tls:localhost:$SPORT,ca=$PKI/ca.pem" \

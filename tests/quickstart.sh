@@ -69,14 +69,19 @@ demo() {
 	sock=$dir/demo.sock
 	build build -Dbuildtype=release
 	echo "--- a real round trip: sockit listen on $sock, sockit connect sends a line ---"
-	build/sockit listen -v -U "$sock" </dev/null >"$dir/received" 2>"$dir/listen.log" &
+	build/src/sockit listen -v -U "$sock" </dev/null >"$dir/received" 2>"$dir/listen.log" &
 	local lpid=$!
 	for _ in $(seq 50); do grep -q '^listening on ' "$dir/listen.log" && break; sleep 0.1; done
 	cat "$dir/listen.log"
-	echo "hello from sockit $(date -u +%FT%TZ)" | build/sockit connect -U "$sock"
+	local line
+	line="hello from sockit $(date -u +%FT%TZ)"
+	echo "$line" | build/src/sockit connect -U "$sock"
 	wait "$lpid"
 	echo "the listener received: $(cat "$dir/received")"
+	[[ $(cat "$dir/received") == "$line" ]]
+	local ok=$?
 	rm -rf "$dir"
+	return $ok
 }
 
 case $mode in
@@ -99,6 +104,8 @@ test)
 		--wrapper 'valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite'
 	stage fuzz tests/fuzz/run.sh build-fuzz 40
 	stage deb packaging/build-deb.sh
+	# The README's other command, so that it cannot break unseen.
+	stage demo demo
 	# The failed cases again, then one line for everything, last, so a run of
 	# no tests (or the name of what failed) is visible at the end of the log.
 	grep '^FAILED ' "$tallies" || true

@@ -72,12 +72,12 @@ print(s.getsockname()[1])
 s.close()' "$@"
 }
 
-# wait_listen PORT PID: until something listens on 127.0.0.1:PORT (bounded, 10 s),
-# fail early when PID (the listener) has gone.
-wait_listen() {
-	local port=$1 pid=$2 i
+# wait_socket t|u PORT PID: until a TCP socket listens on :PORT (t) or a UDP
+# socket is bound to it (u), bounded (10 s); fail early when PID has gone.
+wait_socket() {
+	local proto=$1 port=$2 pid=$3 i
 	for ((i = 0; i < 2000; i++)); do
-		if [ -n "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]; then
+		if [ -n "$(ss -Hl${proto}n "sport = :$port" 2>/dev/null)" ]; then
 			return 0
 		fi
 		kill -0 "$pid" 2>/dev/null || return 1
@@ -85,6 +85,9 @@ wait_listen() {
 	done
 	return 1
 }
+
+# wait_listen PORT PID: wait_socket for a TCP listener.
+wait_listen() { wait_socket t "$@"; }
 
 # median FILE COLUMN (rows whose value is "-" are left out; "nan" when none).
 median() {

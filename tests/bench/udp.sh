@@ -86,20 +86,6 @@ bench_setup udp
 SRCFILE=
 bench_cleanup_extra() { [ -n "$SRCFILE" ] && rm -f "$SRCFILE"; }
 
-# wait_bound PORT PID: until a UDP socket is bound to :PORT (bounded, 10 s),
-# fail early when PID has gone.
-wait_bound() {
-	local port=$1 pid=$2 i
-	for ((i = 0; i < 2000; i++)); do
-		if [ -n "$(ss -Hlun "sport = :$port" 2>/dev/null)" ]; then
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.005
-	done
-	return 1
-}
-
 # wait_gone PID SECS [SIG]: wait for PID (a child of this shell) to exit, at most
 # SECS; then send it SIG (default KILL, logged) and reap it.
 wait_gone() {
@@ -172,7 +158,7 @@ recv_run() {
 		fi
 		rpid=$!
 		BGPIDS=("$rpid" "$cpid")
-		if wait_bound "$port" "$rpid"; then
+		if wait_socket u "$port" "$rpid"; then
 			break
 		fi
 		kill -TERM "$rpid" 2>/dev/null
@@ -216,7 +202,7 @@ send_run() {
 	timeout -s KILL 120 "$TMP/udpsink" recv "$port" 1000 100 $((64 << 20)) 2>"$TMP/sink" &
 	spid=$!
 	BGPIDS=("$spid")
-	wait_bound "$port" "$spid" || { log "  sink did not bind"; return 1; }
+	wait_socket u "$port" "$spid" || { log "  sink did not bind"; return 1; }
 	t0=$(date +%s%N)
 	if [ "$tool" = floor ]; then
 		"$@" "${SCMD[@]}" </dev/null >/dev/null 2>"$TMP/s.err"

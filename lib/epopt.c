@@ -898,6 +898,12 @@ static void put_seconds(struct sk__sb *sb, unsigned ms)
 
 static void put_keepalive(struct sk__sb *sb, const struct sk__epopts *o)
 {
+	/* "keepalive=1" is the boolean yes: an idle time of one second alone is
+	 * written "01", which reads back as that number. */
+	if (o->keepalive_idle == 1 && !o->keepalive_intvl && !o->keepalive_cnt) {
+		sk__sb_printf(sb, "01");
+		return;
+	}
 	sk__sb_printf(sb, "%u", o->keepalive_idle);
 	if (o->keepalive_intvl)
 		sk__sb_printf(sb, ":%u", o->keepalive_intvl);

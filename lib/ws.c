@@ -217,7 +217,8 @@ static void fail_open(struct sk_ws_session *s, int code, const char *why)
 	release(s);
 }
 
-/* After it: the bridge ended. done hears why before the caller's end sees EOF. */
+/* After it: the bridge ended. done hears why (the errno text when why is NULL) before the
+ * caller's end sees EOF. */
 static void finish(struct sk_ws_session *s, int status, const char *why)
 {
 	struct sk_err err;
@@ -225,8 +226,10 @@ static void finish(struct sk_ws_session *s, int status, const char *why)
 	if (s->finished)
 		return;
 	s->finished = true;
-	if (status < 0)
+	if (status < 0 && why)
 		sk__fail_why(&err, status, -1, why, "WebSocket with %s", s->peer);
+	else if (status < 0)
+		sk__fail(&err, status, "WebSocket with %s", s->peer);
 	sk_loop_del_fd(s->loop, s->net);
 	sk_loop_del_fd(s->loop, s->mine);
 	s->busy++;
@@ -433,7 +436,7 @@ static void pump(struct sk_ws_session *s)
 			n = send(s->net, s->out + s->out_sent, s->out_len - s->out_sent,
 				MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (n < 0 && errno != EAGAIN) {
-				finish(s, errno == EPIPE ? -ECONNRESET : -errno, "send failed");
+				finish(s, errno == EPIPE ? -ECONNRESET : -errno, NULL);
 				return;
 			}
 			if (n > 0) {
@@ -486,7 +489,7 @@ static void pump(struct sk_ws_session *s)
 				finish(s, -EPROTO, "connection closed without a Close frame");
 				return;
 			} else if (errno != EAGAIN) {
-				finish(s, errno == ECONNRESET ? -ECONNRESET : -errno, "receive failed");
+				finish(s, -errno, NULL);
 				return;
 			}
 		}

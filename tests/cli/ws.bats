@@ -123,25 +123,51 @@ wsecho_bg() {
 	assert_regex "$stderr" "^sockit: connect: WebSocket handshake with 127\.0\.0\.1:$web: server answered 'HTTP/1\.[01] 404 "
 }
 
+# rawws.py MODE: a WebSocket server by hand that answers one upgrade, sends one binary message
+# "before" and then ends the TCP connection without a Close frame: "fin" half-closes and reads
+# what the client still sends (so the close is a FIN, whatever the timing), "reset" aborts.
+write_raw_ws_server() {
+	cat >"$T/rawws.py" <<-'EOF'
+		import base64, hashlib, socket, struct, sys
+		s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+		print("port", s.getsockname()[1], flush=True)
+		c, _ = s.accept(); c.settimeout(5); req = b""
+		while b"\r\n\r\n" not in req:
+		    req += c.recv(4096)
+		key = [l.split(b":", 1)[1].strip() for l in req.split(b"\r\n") if l.lower().startswith(b"sec-websocket-key")][0]
+		acc = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+		c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + acc + b"\r\n\r\n")
+		c.sendall(b"\x82\x06before")
+		if sys.argv[1] == "fin":
+		    c.shutdown(socket.SHUT_WR)
+		    while c.recv(4096):
+		        pass
+		else:
+		    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+		c.close()
+	EOF
+}
+
 @test "a server that drops the connection without a Close frame: exit 1, data kept" {
-	bg_run raw -- "$PY" -c '
-import base64, hashlib, socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
-print("port", s.getsockname()[1], flush=True)
-c, _ = s.accept(); req = b""
-while b"\r\n\r\n" not in req:
-    req += c.recv(4096)
-key = [l.split(b":", 1)[1].strip() for l in req.split(b"\r\n") if l.lower().startswith(b"sec-websocket-key")][0]
-acc = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
-c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + acc + b"\r\n\r\n")
-c.sendall(b"\x82\x06before")
-c.close()'
+	write_raw_ws_server
+	bg_run raw -- "$PY" "$T/rawws.py" fin
 	wait_line "$T/raw.out" '^port ' 5
 	local port
 	port=$(awk '{ print $2 }' "$T/raw.out")
 	run -1 --separate-stderr timeout 10 "$SOCKIT" connect "ws://127.0.0.1:$port/" </dev/null
 	assert_equal "$output" "before"
 	assert_equal "$stderr" "sockit: connect: WebSocket with 127.0.0.1:$port: connection closed without a Close frame"
+}
+
+@test "a server that resets the connection: exit 1 naming the reset" {
+	write_raw_ws_server
+	bg_run raw -- "$PY" "$T/rawws.py" reset
+	wait_line "$T/raw.out" '^port ' 5
+	local port
+	port=$(awk '{ print $2 }' "$T/raw.out")
+	# stdin stays open, so the reset, not our Close frame, ends the session
+	run -1 --separate-stderr timeout 10 "$SOCKIT" connect "ws://127.0.0.1:$port/" < <(sleep 6)
+	assert_equal "$stderr" "sockit: connect: WebSocket with 127.0.0.1:$port: Connection reset by peer"
 }
 
 @test "WebSocket bad input: exit 2 naming it, nothing listens" {

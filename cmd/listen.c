@@ -102,6 +102,18 @@ struct handshake {
 	struct told told;
 };
 
+/* ws-listen with -k, a program or a hub: each peer's WebSocket session, from its opening
+ * handshake until the bridge between its frames and the socketpair end its client, program
+ * or hub slot uses has ended. */
+struct ws_peer {
+	struct ws_peer *next;
+	struct listener_run *run;
+	struct sk_ws_session *session;
+	bool open; /* the handshake succeeded: the socketpair end is in use */
+	char text[128];
+	struct told told;
+};
+
 /* accept-proxy: a peer whose PROXY header is being read. */
 struct header_wait {
 	struct header_wait *next;
@@ -130,7 +142,8 @@ struct listener_run {
 	char name[512];
 	int status;          /* exit status once stopped by us */
 	int accepted_fd;     /* single-peer mode: the peer */
-	const struct sk_endpoint *ws; /* ws-listen:, wss-listen: (single peer); NULL: not */
+	const struct sk_endpoint *ws; /* ws-listen:, wss-listen:; NULL: not */
+	struct ws_peer *ws_peers;     /* ws with -k, a program or a hub: one per peer */
 	const struct sk_endpoint *ep; /* NULL with --systemd */
 	struct header_wait *headers;  /* accept-proxy: headers still to come */
 	char peer[128];
@@ -679,6 +692,9 @@ static void on_backoff_over(struct sk_loop *loop, void *userdata)
 
 /* ---- -e/--sh: a program per connection (src/child.c) ------------------------------ */
 
+static void handshakes_destroy(struct listener_run *r);
+static void ws_peers_destroy(struct listener_run *r, bool open_too);
+
 static void on_child_exit(void *userdata, int status)
 {
 	struct listener_run *r = userdata;
@@ -714,6 +730,8 @@ static void exec_peer(struct listener_run *r, int fd, const char *peer, const st
 	/* One peer: later peers are refused; wait for its program to end. */
 	sk_loop_del_fd(r->loop, sk_listener_fd(r->listener));
 	sk_listener_stop(r->listener);
+	handshakes_destroy(r);
+	ws_peers_destroy(r, false);
 	if (status)
 		stop(r, status);
 }
@@ -742,6 +760,108 @@ static void peer_ready(struct listener_run *r, int fd, const char *text, const s
 	}
 	add_client(r, fd, text);
 	update_interest(r);
+}
+
+/* ---- ws-listen with many peers: a session per peer, none blocking the others ------- */
+
+static void ws_peer_free(struct listener_run *r, struct ws_peer *wp)
+{
+	for (struct ws_peer **pp = &r->ws_peers; *pp; pp = &(*pp)->next) {
+		if (*pp == wp) {
+			*pp = wp->next;
+			break;
+		}
+	}
+	sk_ws_session_destroy(wp->session);
+	free(wp);
+}
+
+/* open_too: also the sessions whose peers are being served, not only handshakes. */
+static void ws_peers_destroy(struct listener_run *r, bool open_too)
+{
+	for (struct ws_peer **pp = &r->ws_peers; *pp;) {
+		struct ws_peer *wp = *pp;
+
+		if (!open_too && wp->open) {
+			pp = &wp->next;
+			continue;
+		}
+		*pp = wp->next;
+		sk_ws_session_destroy(wp->session);
+		free(wp);
+	}
+}
+
+static void on_ws_peer_ready(struct sk_ws_session *s, int fd, const struct sk_err *err,
+	void *userdata)
+{
+	struct ws_peer *wp = userdata;
+	struct listener_run *r = wp->run;
+
+	(void)s;
+	if (fd < 0) {
+		/* One client's failure is not the listener's: log it, go on listening. */
+		cli_log(r->ctx, 1, "%s: %s", err->what, err->why);
+		ws_peer_free(r, wp);
+		return;
+	}
+	wp->open = true;
+	got_peer(r);
+	peer_ready(r, fd, wp->text, &wp->told);
+}
+
+static void on_ws_peer_done(struct sk_ws_session *s, int status, const struct sk_err *err,
+	void *userdata)
+{
+	struct ws_peer *wp = userdata;
+
+	(void)s;
+	if (status < 0)
+		cli_log(wp->run->ctx, 1, "%s: %s", err->what, err->why);
+	ws_peer_free(wp->run, wp);
+}
+
+static void ws_peer_start(struct listener_run *r, int fd, const char *text,
+	const struct told *told)
+{
+	struct ws_peer *wp = calloc(1, sizeof(*wp));
+	struct sk_ws_session_opts o = {
+		.server = true,
+		.path = sk_endpoint_path(r->ws),
+		.peer = text,
+		.timeout_ms = r->ctx->timeout_ms,
+		.ready = on_ws_peer_ready,
+		.done = on_ws_peer_done,
+		.userdata = wp,
+	};
+	struct sk_err err;
+
+	if (!wp) {
+		cli_close(fd, true);
+		return;
+	}
+	wp->run = r;
+	wp->told = *told;
+	snprintf(wp->text, sizeof(wp->text), "%s", text);
+	if (sk_ws_session_start(r->loop, fd, &o, &wp->session, &err) < 0) { /* adopts fd */
+		cli_log(r->ctx, 1, "%s: %s", err.what, err.why);
+		free(wp);
+		return;
+	}
+	wp->next = r->ws_peers;
+	r->ws_peers = wp;
+}
+
+/* A peer past accept (and TLS): its WebSocket handshake first where there is one to serve
+ * many; the one stdio peer of ws-listen does its handshake after the listener stops. */
+static void peer_open(struct listener_run *r, int fd, const char *text, const struct told *told)
+{
+	if (r->ws && (r->keep_open || r->children)) {
+		ws_peer_start(r, fd, text, told);
+		return;
+	}
+	got_peer(r);
+	peer_ready(r, fd, text, told);
 }
 
 /* ---- tls-listen: a handshake per peer, none blocking the others ------------------- */
@@ -797,14 +917,15 @@ static void on_tls_ready(struct cli_tls_peer *p, int fd, const struct sk_err *er
 		cli_tls_peer_destroy(p);
 		return;
 	}
-	got_peer(r);
 	if (r->keep_open || r->children) {
 		cli_tls_peer_release(p); /* it finishes on its own */
-	} else {
-		r->stream.peer = p;
-		r->stream.loop = r->loop;
-		handshakes_destroy(r); /* the one peer is chosen */
+		peer_open(r, fd, text, &told);
+		return;
 	}
+	got_peer(r);
+	r->stream.peer = p;
+	r->stream.loop = r->loop;
+	handshakes_destroy(r); /* the one peer is chosen */
 	peer_ready(r, fd, text, &told);
 }
 
@@ -838,8 +959,7 @@ static void peer_accepted(struct listener_run *r, int fd, const char *text, cons
 		handshake_start(r, fd, text, told);
 		return;
 	}
-	got_peer(r);
-	peer_ready(r, fd, text, told);
+	peer_open(r, fd, text, told);
 }
 
 static struct header_wait *header_take(struct listener_run *r, const struct header_wait *hw)
@@ -1072,6 +1192,7 @@ static int serve(struct listener_run *r)
 static void run_cleanup(struct listener_run *r)
 {
 	handshakes_destroy(r);
+	ws_peers_destroy(r, true);
 	cli_tls_peer_destroy(r->stream.peer);
 	cli_tls_peers_drain(r->loop, 0);
 	headers_destroy(r);
@@ -1120,17 +1241,13 @@ static int check_proxy_args(const struct cli_ctx *ctx, const struct listen_args 
 	return 0;
 }
 
-/* WebSocket listeners serve one peer on stdio for now. */
+/* A proxy server speaks SOCKS or HTTP on the connection itself, not inside WebSocket frames. */
 static int check_ws_args(const struct cli_ctx *ctx, const struct listen_args *a,
 	const struct sk_endpoint *ep)
 {
-	const char *mode = a->proxy_server ? "--proxy-server" : a->exec.text ? "-e/--exec, --sh"
-		: a->mode != HUB_STDIO ? "--broker/--chat" : a->keep_open ? "-k" : NULL;
-
-	if (!cli_ws_wanted(ep) || !mode)
+	if (!cli_ws_wanted(ep) || !a->proxy_server)
 		return 0;
-	return cli_usage(ctx, "%s is not supported with %s yet (one peer on stdio is)", mode,
-		sk_endpoint_type_name(ep));
+	return cli_usage(ctx, "--proxy-server is not supported with %s", sk_endpoint_type_name(ep));
 }
 
 static int check_exec_args(const struct cli_ctx *ctx, const struct listen_args *a,

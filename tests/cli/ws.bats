@@ -35,6 +35,26 @@ setup() {
 		        print((await ws.recv()).decode(), flush=True)
 		asyncio.run(main())
 	EOF
+	cat >"$T/wsbulk.py" <<-'EOF'
+		import asyncio, ssl, sys, websockets
+		# wsbulk.py URL FILE [CAFILE]: send FILE in 16 KiB binary messages, write what comes
+		# back to stdout until as many bytes have returned, then close cleanly
+		async def main():
+		    data = open(sys.argv[2], "rb").read()
+		    ctx = None
+		    if len(sys.argv) > 3:
+		        ctx = ssl.create_default_context(cafile=sys.argv[3])
+		    async with websockets.connect(sys.argv[1], ssl=ctx, max_size=None) as ws:
+		        for i in range(0, len(data), 16384):
+		            await ws.send(data[i:i + 16384])
+		        got = 0
+		        while got < len(data):
+		            m = await ws.recv()
+		            sys.stdout.buffer.write(m)
+		            got += len(m)
+		        sys.stdout.buffer.flush()
+		asyncio.run(main())
+	EOF
 }
 
 # wsecho_bg [CERT KEY]: the python echo server (wss with a certificate). Sets WSPORT.
@@ -81,6 +101,59 @@ wsecho_bg() {
 	assert_equal "$WSTATUS" 0
 	run cat "$T/listen.out"
 	assert_output "from python"
+}
+
+# bulk_clients URL N [CAFILE]: N python clients at once, each with its own 256 KiB, each
+# checked for getting exactly its own bytes back.
+bulk_clients() {
+	local url=$1 n=$2 pids=() i
+	for ((i = 1; i <= n; i++)); do
+		random_file "$T/up$i" 256K
+		bg_run "c$i" -- "$PY" "$T/wsbulk.py" "$url" "$T/up$i" ${3:+"$3"}
+		pids+=("$BG_PID")
+	done
+	for ((i = 1; i <= n; i++)); do
+		wait_exit "${pids[i - 1]}" 20
+		assert_equal "$WSTATUS" 0
+		assert_same_data "$T/up$i" "$T/c$i.out"
+	done
+}
+
+@test "listen -k --exec cat on ws-listen: 3 python clients at once, each gets its own bytes back" {
+	listen_bg -k --exec cat ws-listen:127.0.0.1:0/echo
+	bulk_clients "ws://127.0.0.1:$LPORT/echo" 3
+	wait_until 5 eval "(( \$(grep -c ' exited with status 0$' \"\$T/listen.err\") == 3 ))"
+	alive "$LPID"
+}
+
+@test "listen -k on wss-listen: TLS then WebSocket per peer, python verifies our certificate" {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+	listen_bg -k --sh 'exec cat' --cert "$T/cert.pem" --key "$T/key.pem" wss-listen:127.0.0.1:0
+	bulk_clients "wss://127.0.0.1:$LPORT/" 2 "$T/cert.pem"
+}
+
+@test "listen -k ws-listen with stdio: every client's messages reach stdout; a bad handshake does not stop it" {
+	hold_fifo "$T/lin" 8
+	LISTEN_IN=$T/lin listen_bg -k ws-listen:127.0.0.1:0/
+	# a plain HTTP request gets 426 Upgrade Required and a log line; the listener goes on
+	run -0 timeout 5 curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$LPORT/"
+	assert_output "426"
+	wait_line "$T/listen.err" ': a plain HTTP request, not a WebSocket one$' 5
+	for i in 1 2; do
+		run -0 timeout 10 "$PY" -c '
+import asyncio, sys, websockets
+async def main():
+    async with websockets.connect(sys.argv[1]) as ws:
+        await ws.send(sys.argv[2].encode())
+asyncio.run(main())' "ws://127.0.0.1:$LPORT/" "message $i"
+	done
+	wait_until 5 eval '[[ $(<"$T/listen.out") == "message 1message 2" ]]'
+	run cat "$T/listen.out"
+	assert_output "message 1message 2"
+	alive "$LPID"
+	release_fifo 8
 }
 
 @test "relay ws-listen -> tcp (websockify) and tcp-listen -> ws: python on the far ends" {
@@ -173,8 +246,8 @@ write_raw_ws_server() {
 @test "WebSocket bad input: exit 2 naming it, nothing listens" {
 	local port
 	port=$(free_port)
-	run -2 --separate-stderr timeout 5 "$SOCKIT" listen -k "ws-listen:127.0.0.1:$port"
-	assert_equal "$stderr" "sockit: listen: -k is not supported with ws-listen yet (one peer on stdio is)"
+	run -2 --separate-stderr timeout 5 "$SOCKIT" listen --proxy-server socks5 "ws-listen:127.0.0.1:$port"
+	assert_equal "$stderr" "sockit: listen: --proxy-server is not supported with ws-listen"
 	run -2 --separate-stderr timeout 5 "$SOCKIT" connect --pin sha256:00 "ws://127.0.0.1:$port/"
 	assert_equal "$stderr" "sockit: connect: --pin needs a TLS endpoint (--tls, tls:, tls-listen:, wss:), not ws"
 	[[ -z $(ss -Hltn "( sport = :$port )") ]]

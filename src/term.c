@@ -8,7 +8,10 @@
  * With GNU readline (the only file that includes it) the line editor keeps
  * its history in $XDG_STATE_HOME/sockit/history; without it, or when stdin
  * or stdout is not a terminal (--interactive in a pipe), lines are read
- * plainly and the kernel's line discipline does the editing.
+ * plainly and the kernel's line discipline does the editing. readline is
+ * opened with dlopen when a terminal session starts, not linked: every other
+ * run of sockit (a pipe, a script, --version) is spared loading it and
+ * libtinfo, which is most of the start-up time nc.openbsd does not pay.
  *
  * The loop drives everything: stdin readable -> one readline step, socket
  * readable -> print, socket writable -> send the queued line. While a line
@@ -26,8 +29,75 @@
 #include <unistd.h>
 
 #if CLI_HAVE_READLINE
+#include <dlfcn.h>
+#include <stddef.h>
 #include <readline/history.h>
 #include <readline/readline.h>
+
+#define RL_STR(x) #x
+#define RL_SONAME(major) "libreadline.so." RL_STR(major)
+
+/* The part of readline the terminal uses, from the library opened at run time. */
+static struct readline_api {
+	__typeof__(add_history) *add_history;
+	__typeof__(clear_history) *clear_history;
+	__typeof__(history_get) *history_get;
+	__typeof__(history_list) *history_list;
+	__typeof__(stifle_history) *stifle_history;
+	__typeof__(rl_bind_key) *rl_bind_key;
+	__typeof__(rl_callback_handler_install) *rl_callback_handler_install;
+	__typeof__(rl_callback_handler_remove) *rl_callback_handler_remove;
+	__typeof__(rl_callback_read_char) *rl_callback_read_char;
+	__typeof__(rl_clear_visible_line) *rl_clear_visible_line;
+	__typeof__(rl_forced_update_display) *rl_forced_update_display;
+	__typeof__(rl_insert) *rl_insert;
+	__typeof__(rl_reset_screen_size) *rl_reset_screen_size;
+	int *history_base, *history_length;
+	int *rl_catch_signals, *rl_catch_sigwinch, *rl_change_environment;
+	const char **rl_readline_name;
+} rl;
+
+#define RL_SYM(name) { #name, offsetof(struct readline_api, name) }
+
+/* Open readline once; false (plain lines, then) when it is not installed or lacks a symbol. */
+static bool readline_open(void)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} syms[] = {
+		RL_SYM(add_history), RL_SYM(clear_history), RL_SYM(history_get),
+		RL_SYM(history_list), RL_SYM(stifle_history), RL_SYM(rl_bind_key),
+		RL_SYM(rl_callback_handler_install), RL_SYM(rl_callback_handler_remove),
+		RL_SYM(rl_callback_read_char), RL_SYM(rl_clear_visible_line),
+		RL_SYM(rl_forced_update_display), RL_SYM(rl_insert), RL_SYM(rl_reset_screen_size),
+		RL_SYM(history_base), RL_SYM(history_length), RL_SYM(rl_catch_signals),
+		RL_SYM(rl_catch_sigwinch), RL_SYM(rl_change_environment), RL_SYM(rl_readline_name),
+	};
+	static int state; /* 0 not tried, 1 open, -1 unavailable */
+	void *lib;
+
+	if (state)
+		return state > 0;
+	state = -1;
+	/* The major version of the headers compiled against names the ABI. */
+	lib = dlopen(RL_SONAME(RL_VERSION_MAJOR), RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		return false;
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		void *addr = dlsym(lib, syms[i].name);
+
+		if (!addr) {
+			dlclose(lib);
+			memset(&rl, 0, sizeof(rl));
+			return false;
+		}
+		/* POSIX dlsym: a function's address fits a void *; copy it into its typed slot. */
+		memcpy((char *)&rl + syms[i].offset, &addr, sizeof(addr));
+	}
+	state = 1;
+	return true; /* kept open for the rest of the process */
+}
 #endif
 
 #define PROMPT "> "
@@ -107,7 +177,7 @@ static void prompt_hide(struct term *t)
 		return;
 #if CLI_HAVE_READLINE
 	if (t->editor) {
-		rl_clear_visible_line();
+		rl.rl_clear_visible_line();
 		fflush(stdout); /* before anything goes to stderr */
 		return;
 	}
@@ -126,7 +196,7 @@ static void prompt_show(struct term *t)
 		return; /* readline shows the prompt after the handler */
 #if CLI_HAVE_READLINE
 	if (t->editor) {
-		rl_forced_update_display();
+		rl.rl_forced_update_display();
 		return;
 	}
 #endif
@@ -470,7 +540,7 @@ static int history_open(const char *path, int flags)
 static void history_rewrite(const char *path)
 {
 	struct cli_text tmp = { 0 };
-	HIST_ENTRY **list = history_list();
+	HIST_ENTRY **list = rl.history_list();
 	FILE *f;
 	int fd;
 
@@ -503,7 +573,7 @@ static void history_load(struct term *t)
 	FILE *f;
 	int fd;
 
-	stifle_history(HISTORY_MAX);
+	rl.stifle_history(HISTORY_MAX);
 	t->history = history_path();
 	if (!t->history)
 		return;
@@ -517,7 +587,7 @@ static void history_load(struct term *t)
 	while ((n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] == '\n')
 			line[n - 1] = '\0';
-		add_history(line);
+		rl.add_history(line);
 		lines++;
 	}
 	free(line);
@@ -531,14 +601,14 @@ static void history_load(struct term *t)
  * with a space is left out (as bash's ignorespace), and so is a repeat. */
 static void history_keep(struct term *t, const char *line)
 {
-	HIST_ENTRY *last = history_length > 0 ? history_get(history_base + history_length - 1)
-					      : NULL;
+	int length = *rl.history_length;
+	HIST_ENTRY *last = length > 0 ? rl.history_get(*rl.history_base + length - 1) : NULL;
 	size_t len = strlen(line);
 	int fd;
 
 	if (!*line || *line == ' ' || (last && strcmp(last->line, line) == 0))
 		return;
-	add_history(line);
+	rl.add_history(line);
 	if (!t->history)
 		return;
 	fd = history_open(t->history, O_WRONLY | O_APPEND | O_CREAT);
@@ -577,22 +647,22 @@ static void on_readline_line(char *line)
 
 static void editor_start(struct term *t)
 {
-	rl_readline_name = "sockit";
+	*rl.rl_readline_name = "sockit";
 	/* Signals come through the loop's signalfd; readline installs no handlers. */
-	rl_catch_signals = 0;
-	rl_catch_sigwinch = 0;
-	rl_change_environment = 0;
+	*rl.rl_catch_signals = 0;
+	*rl.rl_catch_sigwinch = 0;
+	*rl.rl_change_environment = 0;
 	/* Tab is data in a socket session, not file-name completion. */
-	rl_bind_key('\t', rl_insert);
+	rl.rl_bind_key('\t', rl.rl_insert);
 	history_load(t);
-	rl_callback_handler_install(PROMPT, on_readline_line);
+	rl.rl_callback_handler_install(PROMPT, on_readline_line);
 }
 
 static void editor_read(struct term *t)
 {
 	/* No SIGWINCH handler: pick up a resized window before each key. */
-	rl_reset_screen_size();
-	rl_callback_read_char();
+	rl.rl_reset_screen_size();
+	rl.rl_callback_read_char();
 }
 
 /* Give the terminal back; a typed but unsent line stays visible. */
@@ -603,7 +673,7 @@ static void editor_end(struct term *t)
 	/* In the handler (Ctrl-D) readline has finished the line itself. */
 	if (!t->in_handler)
 		fputc('\n', stdout);
-	rl_callback_handler_remove();
+	rl.rl_callback_handler_remove();
 	t->editor = false;
 	fflush(stdout);
 }
@@ -611,10 +681,15 @@ static void editor_end(struct term *t)
 static void editor_stop(struct term *t)
 {
 	editor_end(t);
-	clear_history();
+	rl.clear_history();
 }
 
 #else /* !CLI_HAVE_READLINE */
+
+static bool readline_open(void)
+{
+	return false;
+}
 
 static void editor_start(struct term *t)
 {
@@ -730,7 +805,7 @@ static int term_setup(struct term *t)
 		return -ENOMEM;
 	setlocale(LC_CTYPE, "");
 	t->tty_out = isatty(STDOUT_FILENO);
-	t->editor = CLI_HAVE_READLINE && isatty(STDIN_FILENO) && t->tty_out;
+	t->editor = isatty(STDIN_FILENO) && t->tty_out && readline_open();
 	if (t->editor)
 		editor_start(t);
 	t->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;

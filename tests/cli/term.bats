@@ -86,9 +86,13 @@ term_status() {
 	TSTATUS=$(cat "$T/$1.rc")
 }
 
-# Line editing and history need the readline build (-Dreadline=enabled).
+# Line editing and history need the readline build (-Dreadline=enabled), which names the
+# library it opens at run time, and that library installed.
 needs_readline() {
-	ldd "$SOCKIT" 2>/dev/null | grep -q libreadline || skip "sockit was built without readline"
+	local soname
+	soname=$(grep -aoE 'libreadline\.so\.[0-9]+' "$SOCKIT" | head -1)
+	[[ -n $soname ]] || skip "sockit was built without readline"
+	ldconfig -p | grep -qF "$soname" || skip "$soname is not installed"
 }
 
 # A listener whose stdin is a held FIFO on fd 7: `printf ... >&7` sends to the terminal.

@@ -520,8 +520,10 @@ static void on_client(struct sk_loop *loop, int fd, unsigned events, void *userd
 		ok = client_read(c);
 	if (ok && (events & SK_EV_OUT))
 		ok = client_flush(c);
-	/* Both ways done: the client sent EOF and has everything stdin will give. */
-	if (!ok || (c->read_eof && r->stdin_eof && !c->queued))
+	/* The client has finished sending and has what stdin gave so far: it is done (as with
+	 * ncat -k), or `echo hi | sockit connect` would wait for an end of stdin that may never
+	 * come, holding a --max-conns place. */
+	if (!ok || (c->read_eof && !c->queued))
 		client_close(c);
 	drop_marked(r);
 	update_interest(r);
@@ -911,10 +913,16 @@ static void on_tls_ready(struct cli_tls_peer *p, int fd, const struct sk_err *er
 
 	snprintf(text, sizeof(text), "%s", h ? h->text : "peer");
 	free(h);
-	if (fd < 0) {
+	if (fd < 0 && (r->keep_open || r->children)) {
 		/* One client's failure is not the listener's: log it, go on listening. */
 		cli_log(r->ctx, 1, "%s: %s", err->what, err->why);
 		cli_tls_peer_destroy(p);
+		return;
+	}
+	if (fd < 0) {
+		/* Without -k the first peer is the session, as in nc: its failed handshake ends it. */
+		cli_tls_peer_destroy(p);
+		stop(r, cli_fail(r->ctx, CLI_CONNECT, fd, err));
 		return;
 	}
 	if (r->keep_open || r->children) {

@@ -206,8 +206,8 @@ static int check_args(const struct cli_ctx *ctx, const struct probe_args *a)
 	if (a->count && a->wait != WAIT_NONE)
 		return cli_usage(ctx, "--count and %s exclude each other",
 			a->wait == WAIT_OPEN ? "--wait" : "--wait-closed");
-	if (a->cmd && a->wait != WAIT_OPEN)
-		return cli_usage(ctx, "a command after '--' needs --wait");
+	if (a->cmd && a->wait == WAIT_NONE)
+		return cli_usage(ctx, "a command after '--' needs --wait or --wait-closed");
 	if (a->cmd && !a->cmd[0])
 		return cli_usage(ctx, "no command after '--'");
 	return 0;
@@ -225,12 +225,14 @@ static int exit_status(const struct probe *p)
 {
 	bool resolved = false, all_pass = true;
 
+	/* --wait resolves again each round: a name that never did is one more target that
+	 * never opened. */
+	if (p->a->wait)
+		return p->timed_out ? CLI_EXIT_ABNORMAL : CLI_OK;
 	for (size_t i = 0; i < p->nhosts; i++)
 		resolved |= p->hosts[i].naddrs > 0;
 	if (!resolved && !p->a->proxy) /* the proxy resolves names itself */
 		return CLI_EXIT_RESOLVE;
-	if (p->a->wait)
-		return p->timed_out ? CLI_EXIT_ABNORMAL : CLI_OK;
 	for (size_t i = 0; i < p->ntargets; i++)
 		all_pass &= p->targets[i].state == PS_OPEN && !p->targets[i].check_failed;
 	return all_pass ? CLI_OK : CLI_EXIT_ABNORMAL;
@@ -290,6 +292,8 @@ static int probe_run(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_parse(ctx, &cmd_probe, dashes, argv, probe_opt, &a, &first, &status) < 0)
 		goto out;
 	status = check_args(ctx, &a);
+	if (status == 0 && a.tls)
+		status = cli_tls_args_check(ctx, &a.tls_args);
 	if (status == 0 && a.cmd && sk_proc_find(a.cmd[0], NULL, 0, &err) < 0)
 		status = cli_usage(ctx, "command '%s' not found in PATH", a.cmd[0]);
 	if (status == 0)
@@ -313,7 +317,8 @@ static int probe_run(struct cli_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "sockit: %s: not every target %s after %.1f s\n", ctx->cmd,
 			a.wait == WAIT_OPEN ? "opened" : "closed", a.wait_ms / 1e3);
 	out = (struct probe_out_opts){
-		.all = a.all, .summarise = ranged, .count = a.count > 0, .http = a.http, .tls = a.tls
+		.all = a.all, .summarise = ranged && isatty(STDOUT_FILENO), /* a table only */
+		.count = a.count > 0, .http = a.http, .tls = a.tls
 	};
 	if (a.tls)
 		probe_tls_check(&p, &a.tls_args, (int)a.warn_days);

@@ -153,8 +153,9 @@ static void json_line(
 			sizeof(addr));
 		printf(",\"address\":");
 		cli_json_string(stdout, addr);
-		printf(",\"port\":%u", t->port);
 	}
+	if (!probe_host_is_local(h))
+		printf(",\"port\":%u", t->port);
 	printf(",\"proto\":\"%s\",\"state\":\"%s\"", h->proto, probe_state_names[t->state]);
 	if (t->state == PS_OPEN && !o->count)
 		printf(",\"latency_ms\":%.3f", t->latency_ms);

@@ -57,6 +57,7 @@ struct link {
 	struct sk_connector *connector;
 	struct sk_proxy_reader *header; /* accept-proxy: reading the PROXY header */
 	struct cli_tls_peer *handshake; /* a TLS side still handshaking */
+	struct cli_tls_peer *tls_from, *tls_to; /* TLS sides past their handshake */
 	struct sk_ws_session *ws_from, *ws_to; /* WebSocket sides (after TLS for wss) */
 	struct sk_pump *pump;
 	struct cli_trace trace;
@@ -206,6 +207,9 @@ static void link_end(struct link *l, int status)
 	sk_pump_destroy(l->pump);
 	sk_proxy_reader_destroy(l->header);
 	cli_tls_peer_destroy(l->handshake);
+	/* They finish their close_notify on their own. */
+	cli_tls_peer_release(l->tls_from);
+	cli_tls_peer_release(l->tls_to);
 	sk_ws_session_destroy(l->ws_from);
 	sk_ws_session_destroy(l->ws_to);
 	sk_connector_destroy(l->connector);
@@ -367,8 +371,29 @@ static void on_link_tls(struct cli_tls_peer *p, int fd, const struct sk_err *err
 		link_end(l, fd);
 		return;
 	}
-	cli_tls_peer_release(p); /* it finishes its close_notify on its own */
+	if (from_side)
+		l->tls_from = p;
+	else
+		l->tls_to = p;
 	link_side_ready(l, from_side, fd);
+}
+
+/* A TLS side's stream ended. A reset, an alert or a truncation (no close_notify) is the peer
+ * ending abnormally, carried to the other side as a reset, as a plain stream's would be. */
+static void on_link_tls_done(struct cli_tls_peer *p, int status, const struct sk_err *err,
+	void *userdata)
+{
+	struct link *l = userdata;
+
+	if (p == l->tls_from)
+		l->tls_from = NULL;
+	else if (p == l->tls_to)
+		l->tls_to = NULL;
+	cli_tls_peer_destroy(p);
+	if (status < 0) {
+		cli_log(l->relay->ctx, 1, "%s: %s: %s", l->peer, err->what, err->why);
+		link_end(l, -ECONNRESET);
+	}
 }
 
 /* Hand fd (adopted) to a TLS session for this link; the side whose fd is -1
@@ -378,7 +403,7 @@ static void link_handshake(struct link *l, const struct sk_tls_config *cfg, int 
 {
 	struct sk_err err;
 	int rc = cli_tls_peer_start(l->relay->ctx, l->relay->loop, cfg, fd, peer, on_link_tls,
-		NULL, l, &l->handshake, &err);
+		on_link_tls_done, l, &l->handshake, &err);
 
 	if (rc < 0) {
 		cli_log(l->relay->ctx, 1, "%s: %s: %s", l->peer, err.what, err.why);

@@ -170,6 +170,19 @@ static const char *protocol_name(int protocol, char *buf, size_t len)
 
 /* ---- forward lookups --------------------------------------------------------- */
 
+/* "[::1]", as the endpoint grammar writes an IPv6 literal, to the bare form the resolver
+ * takes; anything else is left as it is. */
+static char *strip_brackets(char *name)
+{
+	size_t n = strlen(name);
+
+	if (n >= 2 && name[0] == '[' && name[n - 1] == ']') {
+		memmove(name, name + 1, n - 2);
+		name[n - 2] = '\0';
+	}
+	return name;
+}
+
 static void json_str_field(const char *key, const char *value)
 {
 	printf(",\"%s\":", key);
@@ -291,7 +304,8 @@ static void *pool_worker(void *arg)
 
 	for (;;) {
 		struct job job = { 0 };
-		const char *name;
+		const char *name, *service;
+		bool wildcard;
 		size_t i;
 
 		pthread_mutex_lock(&p->mu);
@@ -299,9 +313,12 @@ static void *pool_worker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		if (i == p->count)
 			return NULL;
-		/* '*' is no name: the wildcard with --passive, loopback without. */
-		name = strcmp(p->names[i], "*") == 0 && p->service ? NULL : p->names[i];
-		job.rc = sk_resolve(name, p->service, p->ro, &job.list, &job.err);
+		/* '*' is no name: the wildcard with --passive, loopback without; the
+		 * resolver wants a service then, and port 0 shows the addresses alone. */
+		wildcard = strcmp(p->names[i], "*") == 0 && (p->service || p->ro->passive);
+		name = wildcard ? NULL : p->names[i];
+		service = wildcard && !p->service ? "0" : p->service;
+		job.rc = sk_resolve(name, service, p->ro, &job.list, &job.err);
 		job.done = true;
 		pthread_mutex_lock(&p->mu);
 		p->jobs[i] = job;
@@ -516,7 +533,7 @@ static int read_names(const struct cli_ctx *ctx, char ***out, size_t *count)
 		names[n] = strndup(s, (size_t)(e - s));
 		if (!names[n])
 			goto nomem;
-		n++;
+		strip_brackets(names[n++]);
 	}
 	free(line);
 	if (ferror(stdin)) {
@@ -569,11 +586,18 @@ static int resolve_reverse(struct cli_ctx *ctx, const struct resolve_args *a, in
 	unsigned long port = 0;
 	struct sk_err err;
 	socklen_t len;
+	char *addr;
 	int rc;
 
-	if (npos == 1 && !cli_parse_uint(pos[0], 0, 65535, &port))
+	addr = strdup(a->reverse); /* to take off the brackets of [::1] */
+	if (!addr)
+		return cli_fail(ctx, CLI_SETUP, -ENOMEM, NULL);
+	if (npos == 1 && !cli_parse_uint(pos[0], 0, 65535, &port)) {
+		free(addr);
 		return cli_usage(ctx, "invalid port '%s'", pos[0]);
-	rc = sk_addr_parse(a->reverse, (unsigned)port, &ss, &len, &err);
+	}
+	rc = sk_addr_parse(strip_brackets(addr), (unsigned)port, &ss, &len, &err);
+	free(addr);
 	if (rc == 0)
 		rc = sk_reverse((struct sockaddr *)&ss, len, a->reverse_flags, host, sizeof(host),
 			npos ? serv : NULL, sizeof(serv), &err);
@@ -742,6 +766,18 @@ static int finish_output(struct cli_ctx *ctx, int status)
 	return status;
 }
 
+/* A SERVICE that is a number is a port: 0-65535, never wrapped around by the resolver. */
+static int check_service(const struct cli_ctx *ctx, const char *service)
+{
+	unsigned long port;
+
+	if (!service || strspn(service, "0123456789") != strlen(service))
+		return 0;
+	if (!cli_parse_uint(service, 0, 65535, &port))
+		return cli_usage(ctx, "invalid port '%s' (0-65535)", service);
+	return 0;
+}
+
 static int resolve_run(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct resolve_args a = { 0 };
@@ -754,6 +790,10 @@ static int resolve_run(struct cli_ctx *ctx, int argc, char **argv)
 	npos = argc - first;
 	pos = argv + first;
 	status = check_mode(ctx, &a, npos, pos);
+	if (status == 0 && !a.interfaces && !a.reverse) {
+		status = check_service(ctx, npos > 1 ? pos[1] : NULL);
+		strip_brackets(pos[0]);
+	}
 	if (status)
 		return status;
 	a.ro.family = ctx->family;
@@ -768,8 +808,7 @@ static int resolve_run(struct cli_ctx *ctx, int argc, char **argv)
 	else if (strcmp(pos[0], "-") == 0)
 		status = resolve_batch(ctx, &a, npos > 1 ? pos[1] : NULL);
 	else
-		status =
-			resolve_names(ctx, &a, pos, 1, npos > 1 ? pos[1] : NULL, false, &abandoned);
+		status = resolve_names(ctx, &a, pos, 1, npos > 1 ? pos[1] : NULL, false, &abandoned);
 	return finish_output(ctx, status);
 }
 

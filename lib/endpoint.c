@@ -310,6 +310,29 @@ static int parse_v6_literal(const struct sk__pctx *c, const char *s, size_t n)
 	return 0;
 }
 
+/* A valid IPv6 literal (parse_v6_literal said so) as inet_ntop writes it, so that
+ * [0:0:0:0:0:0:0:1] and [FE80::A%eth0] print back as [::1] and [fe80::a%eth0]. */
+static int canonical_v6(const char *s, size_t n, char **out)
+{
+	char addr[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN];
+	const char *pct = memchr(s, '%', n);
+	size_t an = pct ? (size_t)(pct - s) : n, tn;
+	struct in6_addr a;
+
+	memcpy(addr, s, an);
+	addr[an] = '\0';
+	if (inet_pton(AF_INET6, addr, &a) != 1 || !inet_ntop(AF_INET6, &a, text, sizeof(text)))
+		return -EINVAL; /* not reached: checked before */
+	tn = strlen(text);
+	*out = malloc(tn + (n - an) + 1);
+	if (!*out)
+		return -ENOMEM;
+	memcpy(*out, text, tn);
+	memcpy(*out + tn, s + an, n - an); /* the scope as given */
+	(*out)[tn + n - an] = '\0';
+	return 0;
+}
+
 int sk__parse_host(const struct sk__pctx *c, const char *s, size_t n, char **out)
 {
 	char t[SK__TOKLEN];
@@ -326,8 +349,7 @@ int sk__parse_host(const struct sk__pctx *c, const char *s, size_t n, char **out
 		rc = parse_v6_literal(c, s + 1, n - 2);
 		if (rc < 0)
 			return rc;
-		s++;
-		n -= 2;
+		return canonical_v6(s + 1, n - 2, out);
 	} else if (memchr(s, ':', n) && looks_ipv6(s, n)) {
 		return sk__pusage(
 			c, s, "IPv6 address '%s' must be in brackets", sk__tok(s, n, t, sizeof(t)));

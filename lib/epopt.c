@@ -339,6 +339,8 @@ void sk__epopts_init(struct sk__epopts *o, const struct sk__eptype *t)
 	memset(o, 0, sizeof(*o));
 	/* A restarted server must not wait out TIME_WAIT: on unless reuseaddr=no. */
 	o->reuseaddr = t->listener && applies(&opts[SK__O_REUSEADDR], t);
+	/* tcp6-listen: and the like bind IPv6 only, so v6only is on unless v6only=no. */
+	o->v6only = t->listener && t->family == AF_INET6 && applies(&opts[SK__O_V6ONLY], t);
 	o->backlog = 128;
 }
 

@@ -292,6 +292,7 @@ struct sk__tls_ops {
 	void (*config_free)(struct sk_tls_config *cfg);
 	const char *(*config_fingerprint)(const struct sk_tls_config *cfg);
 	bool (*config_keylog)(const struct sk_tls_config *cfg);
+	bool (*config_unverified)(const struct sk_tls_config *cfg);
 	int (*session_start)(struct sk_loop *loop, const struct sk_tls_config *cfg, int fd,
 		const struct sk_tls_session_opts *opts, struct sk_tls_session **out,
 		struct sk_err *err);

@@ -150,6 +150,8 @@ int sk_resolve(const char *name, const char *service, const struct sk_resolve_op
 			return rc;
 	}
 	sk__resolve_hints(opts, &hints);
+	if (!name)
+		hints.ai_flags &= ~AI_CANONNAME; /* EAI_BADFLAGS without a name to canonicalise */
 	rc = getaddrinfo(name, service, &hints, &res);
 	if (rc != 0) {
 		int saved_errno = errno;

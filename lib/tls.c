@@ -52,6 +52,7 @@ struct sk_tls_config {
 	const char *key_path;
 	BIO_METHOD *sock_method; /* a socket BIO whose writes never raise SIGPIPE */
 	bool report_only; /* client: verify, but finish the handshake either way */
+	bool unverified;  /* client: insecure without a pin, the peer is taken on trust */
 };
 
 /* ---- a socket BIO that sends with MSG_NOSIGNAL ------------------------------------ */
@@ -318,7 +319,8 @@ static int setup_client(struct sk_tls_config *cfg, const struct sk_endpoint *ep,
 		set_pin(cfg, o->pin);
 		SSL_CTX_set_cert_verify_callback(cfg->ctx, verify_pin, cfg);
 	}
-	SSL_CTX_set_verify(cfg->ctx, o->insecure && !o->pin ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
+	cfg->unverified = o->insecure && !o->pin;
+	SSL_CTX_set_verify(cfg->ctx, cfg->unverified ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
 		cfg->report_only ? verify_noting : NULL);
 	if (cfg->alpn && SSL_CTX_set_alpn_protos(cfg->ctx, cfg->alpn, (unsigned)cfg->alpn_len))
 		return config_usage(err, "alpn", o->alpn.items[0], "rejected by OpenSSL");
@@ -527,6 +529,11 @@ static const char *tls_config_fingerprint(const struct sk_tls_config *cfg)
 static bool tls_config_keylog(const struct sk_tls_config *cfg)
 {
 	return cfg->keylog_fd >= 0;
+}
+
+static bool tls_config_unverified(const struct sk_tls_config *cfg)
+{
+	return cfg->unverified;
 }
 
 /* ---- the session ----------------------------------------------------------------- */
@@ -1105,6 +1112,7 @@ __attribute__((visibility("default"))) const struct sk__tls_ops sk__tls_module_o
 	.config_free = tls_config_free,
 	.config_fingerprint = tls_config_fingerprint,
 	.config_keylog = tls_config_keylog,
+	.config_unverified = tls_config_unverified,
 	.session_start = tls_session_start,
 	.session_destroy = tls_session_destroy,
 	.session_info = tls_session_info,

@@ -112,6 +112,11 @@ bool sk_tls_config_keylog(const struct sk_tls_config *cfg)
 	return head_of(cfg)->ops->config_keylog(cfg);
 }
 
+bool sk_tls_config_unverified(const struct sk_tls_config *cfg)
+{
+	return head_of(cfg)->ops->config_unverified(cfg);
+}
+
 int sk_tls_session_start(struct sk_loop *loop, const struct sk_tls_config *cfg, int fd,
 	const struct sk_tls_session_opts *opts, struct sk_tls_session **out, struct sk_err *err)
 {

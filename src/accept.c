@@ -3,7 +3,9 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 /* How long accepting pauses when the process is out of descriptors. */
@@ -20,15 +22,35 @@ void cli_close(int fd, bool reset)
 	close(fd);
 }
 
+socklen_t cli_addr_unmapped(const struct sockaddr_storage *ss, socklen_t len,
+	struct sockaddr_storage *out)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)out;
+
+	if (ss->ss_family != AF_INET6 || len < sizeof(*sin6) ||
+		!IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		memcpy(out, ss, len <= sizeof(*out) ? len : sizeof(*out));
+		return len <= sizeof(*out) ? len : sizeof(*out);
+	}
+	memset(out, 0, sizeof(*out));
+	sin->sin_family = AF_INET;
+	sin->sin_port = sin6->sin6_port;
+	memcpy(&sin->sin_addr, &sin6->sin6_addr.s6_addr[12], 4);
+	return sizeof(*sin);
+}
+
 void cli_peer_text(const struct sk_peer *peer, char *buf, size_t len)
 {
-	const struct sockaddr *sa = (const struct sockaddr *)&peer->addr;
+	struct sockaddr_storage ss;
+	const struct sockaddr *sa = (const struct sockaddr *)&ss;
+	socklen_t sslen = cli_addr_unmapped(&peer->addr, peer->addrlen, &ss);
 	char addr[112];
 
-	sk_addr_format(sa, peer->addrlen, addr, sizeof(addr));
-	if (peer->addr.ss_family == AF_INET6)
+	sk_addr_format(sa, sslen, addr, sizeof(addr));
+	if (ss.ss_family == AF_INET6)
 		snprintf(buf, len, "[%s]:%u", addr, sk_addr_port(sa));
-	else if (peer->addr.ss_family == AF_INET)
+	else if (ss.ss_family == AF_INET)
 		snprintf(buf, len, "%s:%u", addr, sk_addr_port(sa));
 	else
 		snprintf(buf, len, "%s", addr[0] ? addr : "unnamed UNIX peer");

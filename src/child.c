@@ -99,21 +99,14 @@ static void env_free(struct child_env *e)
 static void env_addr(struct child_env *e, const char *name, const struct sockaddr_storage *ss,
 	socklen_t len)
 {
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-	char v4[INET_ADDRSTRLEN];
-	size_t n;
-	char *text;
+	struct sockaddr_storage plain;
+	socklen_t plen = cli_addr_unmapped(ss, len, &plain);
+	size_t n = sk_addr_format((const struct sockaddr *)&plain, plen, NULL, 0);
+	char *text = malloc(n + 1);
 
-	if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-		inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], v4, sizeof(v4));
-		env_add(e, "%s=%s", name, v4);
-		return;
-	}
-	n = sk_addr_format((const struct sockaddr *)ss, len, NULL, 0);
-	text = malloc(n + 1);
 	if (!text)
 		return;
-	sk_addr_format((const struct sockaddr *)ss, len, text, n + 1);
+	sk_addr_format((const struct sockaddr *)&plain, plen, text, n + 1);
 	env_add(e, "%s=%s", name, text);
 	free(text);
 }

@@ -64,6 +64,13 @@ struct cli_cmd {
 
 /* opts.c */
 /*
+ * sockit [GLOBAL OPTIONS] COMMAND ...: move COMMAND in front of the common options before it
+ * (-v, -q, -4, -6, -w SECS, -i SECS, --json), where the command's parser finds them. Returns
+ * the index of COMMAND afterwards (1; argc when there is none), or -1 with *bad the first word
+ * that is no common option.
+ */
+int cli_hoist_globals(int argc, char **argv, const char **bad);
+/*
  * Parse common and command options from argv (argv[0] is the command name).
  * On success returns 0 and sets *first_arg to the first positional index;
  * "--help" prints help and returns -1 with *status 0; errors print one line
@@ -285,7 +292,12 @@ void cli_proxy_serve_destroy(struct cli_proxy_serve *ps); /* NULL-safe */
 /* Close a socket (-1: nothing); with reset, as an RST (SO_LINGER 0), so the
  * peer cannot take it for a clean end. */
 void cli_close(int fd, bool reset);
-/* "127.0.0.1:5000", "[::1]:5000", a UNIX path, or "unnamed UNIX peer". */
+/* A dual-stack listener's IPv4 peer (::ffff:a.b.c.d) as the IPv4 address it is; any other
+ * address copied as it is. Returns the length of out. */
+socklen_t cli_addr_unmapped(const struct sockaddr_storage *ss, socklen_t len,
+	struct sockaddr_storage *out);
+/* "127.0.0.1:5000" (also for a dual-stack listener's IPv4 peer), "[::1]:5000", a UNIX path,
+ * or "unnamed UNIX peer". */
 void cli_peer_text(const struct sk_peer *peer, char *buf, size_t len);
 struct cli_backoff {
 	bool paused;  /* accepting waits for the resume timer */
@@ -345,12 +357,17 @@ struct cli_tls_args {
 };
 /* Handle a TLS flag; 0, or -1 when id is not one. */
 int cli_tls_opt(struct cli_tls_args *a, int id, const char *arg);
+/* Check the TLS flags of a command that builds its TLS endpoints later (probe --tls): exit
+ * status 2 naming a bad flag, or a file that does not load; the --insecure warning. */
+int cli_tls_args_check(const struct cli_ctx *ctx, const struct cli_tls_args *a);
 /* Append the given TLS flags as endpoint options (",ca=...,alpn=h2"). */
 void cli_tls_args_append(const struct cli_tls_args *a, struct cli_text *extra);
 /* cli_endpoint_build, then the TLS flags added as the endpoint's options. */
 int cli_endpoint_build_tls(const struct cli_ctx *ctx, const struct cli_endpoint_args *a,
 	const struct cli_tls_args *tls, bool listener, int npos, char **pos, const char *extra,
 	struct sk_endpoint **out);
+/* The one warning for a client that will not verify its server (--insecure without --pin). */
+void cli_tls_warn_unverified(const struct cli_ctx *ctx, const struct sk_tls_config *cfg);
 /* The endpoint's TLS configuration (NULL for other endpoints), with the
  * warnings and the ephemeral fingerprint on stderr. Returns an exit status. */
 int cli_tls_config(const struct cli_ctx *ctx, const struct sk_endpoint *ep,

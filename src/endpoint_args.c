@@ -150,6 +150,13 @@ static int compose(const struct cli_ctx *ctx, const struct cli_endpoint_args *a,
 
 	if (a->unix_path && a->abstract_name)
 		return cli_usage(ctx, "--unix and --abstract exclude each other");
+	/* Each would otherwise be dropped without a word: asked-for TLS must not go plain. */
+	if (local && (a->tls || port))
+		return cli_usage(ctx, "%s, not to %s",
+			a->tls ? "--tls applies to TCP" : "-p/--port applies to TCP and UDP",
+			a->unix_path ? "--unix" : "--abstract");
+	if (a->udp && a->tls)
+		return cli_usage(ctx, "-u/--udp and --tls exclude each other (TLS runs over TCP)");
 	if (local) {
 		if (npos > 0)
 			return cli_usage(ctx, "unexpected argument '%s' after %s", pos[0],
@@ -206,6 +213,11 @@ static int check_served(const struct cli_ctx *ctx, const struct sk_endpoint *ep,
 	if (!serves(sk_endpoint_transport(ep)))
 		return cli_usage(ctx, "endpoint '%s': type '%s' is not supported by %s yet", text,
 			sk_endpoint_type_name(ep), ctx->cmd);
+	/* tcp6-listen: with -4 cannot be both; neither may win without a word. */
+	if (ctx->family != AF_UNSPEC && sk_endpoint_family(ep) != AF_UNSPEC &&
+		ctx->family != sk_endpoint_family(ep))
+		return cli_usage(ctx, "%s conflicts with endpoint '%s' (%s)",
+			ctx->family == AF_INET ? "-4" : "-6", text, sk_endpoint_type_name(ep));
 	return 0;
 }
 
@@ -245,7 +257,8 @@ static const char *socktype_name(int socktype)
 		: socktype == SOCK_SEQPACKET ? "SOCK_SEQPACKET" : "SOCK_STREAM";
 }
 
-static void explain_calls(const struct sk_endpoint *ep, FILE *out)
+/* family: -4/-6 (AF_UNSPEC: neither); v6only: the effective v6only= of ep. */
+static void explain_calls(const struct sk_endpoint *ep, int family, bool v6only, FILE *out)
 {
 	enum sk_transport t = sk_endpoint_transport(ep);
 	const char *st = socktype_name(sk_endpoint_socktype(ep));
@@ -278,12 +291,20 @@ static void explain_calls(const struct sk_endpoint *ep, FILE *out)
 		return;
 	}
 	if (inet) {
+		if (sk_endpoint_family(ep) != AF_UNSPEC)
+			family = sk_endpoint_family(ep);
 		if (*sk_endpoint_host(ep))
-			fprintf(out, "  getaddrinfo(\"%s\", \"%u\", %s, AI_PASSIVE)\n",
-				sk_endpoint_host(ep), sk_endpoint_port(ep), st);
+			fprintf(out, "  getaddrinfo(\"%s\", \"%u\", %s%s, AI_PASSIVE)\n",
+				sk_endpoint_host(ep), sk_endpoint_port(ep), st,
+				family == AF_INET ? ", AF_INET" : family == AF_INET6 ? ", AF_INET6" : "");
+		else if (family == AF_INET)
+			fprintf(out, "  socket(AF_INET, %s | SOCK_NONBLOCK | SOCK_CLOEXEC) for 0.0.0.0\n",
+				st);
 		else
-			fprintf(out, "  socket(AF_INET6, %s | SOCK_NONBLOCK | SOCK_CLOEXEC);"
-				     " setsockopt(IPV6_V6ONLY, 0) (AF_INET if no IPv6)\n", st);
+			fprintf(out, "  socket(AF_INET6, %s | SOCK_NONBLOCK | SOCK_CLOEXEC) for [::];"
+				     " setsockopt(IPV6_V6ONLY, %d)%s\n", st,
+				family == AF_INET6 || v6only,
+				family == AF_INET6 ? "" : " (AF_INET if no IPv6)");
 	} else if (local) {
 		fprintf(out, "  socket(AF_UNIX, %s | SOCK_NONBLOCK | SOCK_CLOEXEC)\n", st);
 	} else {
@@ -300,6 +321,17 @@ static void explain_calls(const struct sk_endpoint *ep, FILE *out)
 	} else {
 		fprintf(out, "  connect(%s)\n", sk_endpoint_path(ep) ? sk_endpoint_path(ep) : "");
 	}
+}
+
+/* text (lines separated by '\n') has line: how the option list tells an effective value. */
+static bool has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p += n)
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+			return true;
+	return false;
 }
 
 int cli_endpoint_explain(const struct cli_ctx *ctx, const struct sk_endpoint *ep)
@@ -320,6 +352,9 @@ int cli_endpoint_explain(const struct cli_ctx *ctx, const struct sk_endpoint *ep
 	printf("type: %s (%s, %s)\n", sk_endpoint_type_name(ep),
 		socktype_name(sk_endpoint_socktype(ep)),
 		sk_endpoint_is_listener(ep) ? "listener" : "client");
+	if (ctx->family != AF_UNSPEC)
+		printf("family: %s only (%s)\n", ctx->family == AF_INET ? "IPv4" : "IPv6",
+			ctx->family == AF_INET ? "-4" : "-6");
 	printf("options:\n");
 	for (line = opts; *line;) {
 		size_t len = strcspn(line, "\n");
@@ -327,7 +362,7 @@ int cli_endpoint_explain(const struct cli_ctx *ctx, const struct sk_endpoint *ep
 		printf("  %.*s\n", (int)len, line);
 		line += len + (line[len] == '\n');
 	}
-	explain_calls(ep, stdout);
+	explain_calls(ep, ctx->family, has_line(opts, "v6only=yes"), stdout);
 	free(text);
 	free(opts);
 	return fflush(stdout) == 0 ? 0 : CLI_EXIT_LOCAL;

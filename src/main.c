@@ -2,6 +2,7 @@
 /* main.c - global options, process hygiene, look up the command, return its status. */
 #include "cli.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +38,15 @@ static int reopen_std_fds(void)
 	return 0;
 }
 
+/* What was printed reached standard output (not a full disk, not a closed pipe). */
+static int stdout_done(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "sockit: write standard output: %s\n", strerror(errno));
+	return CLI_EXIT_LOCAL;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = { .cmd = "sockit" };
@@ -63,16 +73,16 @@ int main(int argc, char **argv)
 	name = argv[1];
 	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
 		printf("sockit %s\n", SK_VERSION);
-		return 0;
+		return stdout_done();
 	}
 	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
 		usage(stdout);
-		return 0;
+		return stdout_done();
 	}
 	if (strcmp(name, "help") == 0) {
 		if (argc < 3) {
 			usage(stdout);
-			return 0;
+			return stdout_done();
 		}
 		cmd = cli_command_find(argv[2]);
 		if (!cmd) {
@@ -80,11 +90,22 @@ int main(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 		cli_help(cmd, stdout);
-		return 0;
+		return stdout_done();
 	}
 	if (name[0] == '-') {
-		fprintf(stderr, "sockit: unknown option '%s' (options follow the command)\n", name);
-		return CLI_EXIT_USAGE;
+		const char *bad = NULL;
+		int at = cli_hoist_globals(argc, argv, &bad);
+
+		if (at < 0) {
+			fprintf(stderr, "sockit: unknown option '%s' (a command's own options follow "
+					"the command)\n", bad);
+			return CLI_EXIT_USAGE;
+		}
+		if (at >= argc) {
+			fprintf(stderr, "sockit: missing COMMAND after the options; run 'sockit --help'\n");
+			return CLI_EXIT_USAGE;
+		}
+		name = argv[1];
 	}
 	cmd = cli_command_find(name);
 	if (!cmd) {

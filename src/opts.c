@@ -134,10 +134,18 @@ static int common_opt(struct cli_ctx *ctx, int id, const char *arg)
 	}
 }
 
-static const char *bad_option(char **argv, int index, int optopt_char, char *buf, size_t len)
+static const char *bad_option(int argc, char **argv, int index, int optopt_char, char *buf,
+	size_t len)
 {
 	const char *arg = index > 0 ? argv[index - 1] : "";
+	const char *cur = index < argc ? argv[index] : "";
 
+	/* Inside a bundle (-Zv) getopt has not moved past the word yet: it is argv[index]. */
+	if (optopt_char > 0 && optopt_char < 128 && cur[0] == '-' && cur[1] != '-' &&
+		strchr(cur + 1, optopt_char)) {
+		snprintf(buf, len, "-%c", optopt_char);
+		return buf;
+	}
 	if (optopt_char && !(arg[0] == '-' && arg[1] == '-')) {
 		snprintf(buf, len, "-%c", optopt_char);
 		return buf;
@@ -159,12 +167,12 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc, char **a
 	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
 		if (c == '?') {
 			*status = cli_usage(ctx, "unknown option '%s'",
-				bad_option(argv, optind, optopt, name, sizeof(name)));
+				bad_option(argc, argv, optind, optopt, name, sizeof(name)));
 			return -1;
 		}
 		if (c == ':') {
 			*status = cli_usage(ctx, "option '%s' needs an argument",
-				bad_option(argv, optind, optopt, name, sizeof(name)));
+				bad_option(argc, argv, optind, optopt, name, sizeof(name)));
 			return -1;
 		}
 		if (c == 'h') {
@@ -182,6 +190,66 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_cmd *cmd, int argc, char **a
 	}
 	*first_arg = optind;
 	return 0;
+}
+
+static const struct cli_opt *common_row(const char *name, size_t len, int short_name)
+{
+	for (size_t i = 0; i < count_rows(common_opts); i++) {
+		const struct cli_opt *o = &common_opts[i];
+
+		if (short_name ? o->short_name == short_name
+			       : o->name && strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+/* The number of arguments the global option at argv[i] spans (with its value), or 0 when
+ * argv[i] is no common option. */
+static int global_span(int argc, char **argv, int i)
+{
+	const char *a = argv[i];
+	const struct cli_opt *o;
+
+	if (a[1] == '-') {
+		size_t len = strcspn(a + 2, "=");
+
+		o = common_row(a + 2, len, 0);
+		if (!o || (a[2 + len] == '=' && !o->arg))
+			return 0;
+		return o->arg && !a[2 + len] && i + 1 < argc ? 2 : 1;
+	}
+	for (const char *p = a + 1; *p; p++) {
+		o = common_row(NULL, 0, (unsigned char)*p);
+		if (!o)
+			return 0;
+		if (o->arg) /* the rest of the word is its value, else the next word */
+			return p[1] || i + 1 >= argc ? 1 : 2;
+	}
+	return 1;
+}
+
+int cli_hoist_globals(int argc, char **argv, const char **bad)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-' && argv[i][1] && strcmp(argv[i], "--") != 0) {
+		int span = global_span(argc, argv, i);
+
+		if (!span) {
+			*bad = argv[i];
+			return -1;
+		}
+		i += span;
+	}
+	if (i == 1 || i >= argc)
+		return i;
+	/* COMMAND GLOBALS... ARGS: the command's own parser takes the common options. */
+	char *cmd = argv[i];
+
+	memmove(argv + 2, argv + 1, (size_t)(i - 1) * sizeof(*argv));
+	argv[1] = cmd;
+	return 1;
 }
 
 /* The common rows of cmd, with its own words for --json where it has them. */

@@ -21,6 +21,7 @@ static bool is_local(int code)
 	case -ENOSPC:
 	case -EROFS:
 	case -ENAMETOOLONG:
+	case -ENODEV: /* iface= names no interface here */
 		return true;
 	default:
 		return false;
@@ -40,6 +41,8 @@ static int exit_status(enum cli_phase phase, int code)
 	case SK_EIDLE:
 	case SK_EWAIT:
 		return CLI_EXIT_IDLE;
+	case -ECONNREFUSED: /* also a UDP flow's ICMP port unreachable, mid-transfer */
+		return CLI_EXIT_CONNECT;
 	default:
 		break;
 	}

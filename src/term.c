@@ -681,7 +681,8 @@ static void editor_end(struct term *t)
 static void editor_stop(struct term *t)
 {
 	editor_end(t);
-	rl.clear_history();
+	if (rl.clear_history) /* readline was opened: a session without a terminal never does */
+		rl.clear_history();
 }
 
 #else /* !CLI_HAVE_READLINE */

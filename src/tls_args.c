@@ -69,6 +69,49 @@ void cli_tls_args_append(const struct cli_tls_args *a, struct cli_text *extra)
 	}
 }
 
+int cli_tls_args_check(const struct cli_ctx *ctx, const struct cli_tls_args *a)
+{
+	const struct sk_tls_config_opts copts = { .report_only = true };
+	struct cli_text text = { 0 };
+	struct sk_tls_config *cfg = NULL;
+	struct sk_endpoint *ep = NULL;
+	struct sk_err err;
+	int rc = 0;
+
+	/* One flag at a time, so that the message names the flag, not a made-up endpoint. */
+	for (int id = CLI_O_ALPN; id <= CLI_O_VERIFY_CLIENT && rc == 0; id++) {
+		struct cli_tls_args one = { 0 };
+
+		if (!a->value[id - CLI_O_ALPN])
+			continue;
+		one.value[id - CLI_O_ALPN] = a->value[id - CLI_O_ALPN];
+		text.len = 0;
+		cli_text_add(&text, "tls:localhost:443");
+		cli_tls_args_append(&one, &text);
+		if (text.failed)
+			rc = cli_fail(ctx, CLI_SETUP, -ENOMEM, NULL);
+		else if (sk_endpoint_parse(text.text, &ep, &err) < 0)
+			rc = cli_usage(ctx, "--%s '%s': %s", option_names[id - CLI_O_ALPN],
+				a->value[id - CLI_O_ALPN], err.why);
+		sk_endpoint_free(ep);
+		ep = NULL;
+	}
+	/* Then together: files that do not load, and the warning for --insecure. */
+	text.len = 0;
+	cli_text_add(&text, "tls:localhost:443");
+	cli_tls_args_append(a, &text);
+	if (rc == 0 && !text.failed && sk_endpoint_parse(text.text, &ep, &err) == 0) {
+		rc = sk_tls_config_new(ep, &copts, &cfg, &err);
+		rc = rc < 0 ? cli_fail(ctx, CLI_SETUP, rc, &err) : 0;
+		if (rc == 0)
+			cli_tls_warn_unverified(ctx, cfg);
+	}
+	sk_tls_config_free(cfg);
+	sk_endpoint_free(ep);
+	free(text.text);
+	return rc;
+}
+
 static int tls_options(const struct cli_ctx *ctx, const struct cli_tls_args *a,
 	const struct sk_endpoint *ep, struct cli_text *extra)
 {
@@ -135,13 +178,19 @@ static int prompt_pass(char *buf, size_t len, const char *path, void *userdata)
 	return too_long ? -1 : (int)n;
 }
 
+void cli_tls_warn_unverified(const struct cli_ctx *ctx, const struct sk_tls_config *cfg)
+{
+	if (sk_tls_config_unverified(cfg) && !ctx->quiet)
+		fprintf(stderr, "sockit: %s: warning: insecure: the server's certificate is not "
+				"verified\n", ctx->cmd);
+}
+
 int cli_tls_config(const struct cli_ctx *ctx, const struct sk_endpoint *ep,
 	struct sk_tls_config **out)
 {
 	const struct sk_tls_config_opts opts = { .passphrase = prompt_pass };
-	const char *fp, *given[64];
+	const char *fp;
 	struct sk_err err;
-	size_t n;
 	int rc;
 
 	*out = NULL;
@@ -150,11 +199,7 @@ int cli_tls_config(const struct cli_ctx *ctx, const struct sk_endpoint *ep,
 	rc = sk_tls_config_new(ep, &opts, out, &err);
 	if (rc < 0)
 		return cli_fail(ctx, CLI_SETUP, rc, &err);
-	n = sk_endpoint_options_given(ep, given, 64);
-	for (size_t i = 0; i < n && i < 64; i++)
-		if (strcmp(given[i], "insecure") == 0 && !ctx->quiet)
-			fprintf(stderr, "sockit: %s: warning: insecure: the server's certificate "
-					"is not verified\n", ctx->cmd);
+	cli_tls_warn_unverified(ctx, *out);
 	if (sk_tls_config_keylog(*out) && !ctx->quiet)
 		fprintf(stderr, "sockit: %s: warning: SSLKEYLOGFILE is set: TLS secrets are "
 				"written to %s\n", ctx->cmd, getenv("SSLKEYLOGFILE"));
@@ -183,6 +228,7 @@ struct cli_tls_peer {
 	cli_tls_done_fn done;
 	void *userdata;
 	bool released;
+	bool finished; /* the session's done came: nothing is left to finish */
 	char peer[128];
 };
 
@@ -239,6 +285,7 @@ static void on_done(struct sk_tls_session *s, int status, const struct sk_err *e
 
 	(void)s;
 	if (!p->released) {
+		p->finished = true;
 		if (p->done)
 			p->done(p, status, err, p->userdata);
 		return;
@@ -295,6 +342,10 @@ void cli_tls_peer_release(struct cli_tls_peer *p)
 {
 	if (!p || p->released)
 		return;
+	if (p->finished) { /* no close_notify left to send: done already */
+		peer_free(p);
+		return;
+	}
 	p->released = true;
 	p->next = orphans.head;
 	if (orphans.head)

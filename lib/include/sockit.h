@@ -766,6 +766,8 @@ SK_API void sk_tls_config_free(struct sk_tls_config *cfg);
 SK_API const char *sk_tls_config_fingerprint(const struct sk_tls_config *cfg);
 /* true when SSLKEYLOGFILE is active: secrets are being written out. */
 SK_API bool sk_tls_config_keylog(const struct sk_tls_config *cfg);
+/* true for a client that will not verify its server: insecure (yes) without a pin. */
+SK_API bool sk_tls_config_unverified(const struct sk_tls_config *cfg);
 
 struct sk_tls_session; /* opaque: one TLS connection driven by a loop */
 

@@ -322,6 +322,47 @@ bad_endpoints() {
 	assert_line "  reuseaddr=no"
 }
 
+@test "--explain: IPv6 literals canonical; the family and v6only the socket will really get" {
+	run -0 "$SOCKIT" connect --explain 'tcp:[0:0:0:0:0:0:0:1]:80'
+	assert_line --index 0 "endpoint: tcp:[::1]:80"
+	run -0 "$SOCKIT" connect --explain 'tcp:[FE80::A%lo]:80'
+	assert_line --index 0 "endpoint: tcp:[fe80::a%lo]:80"
+	run -0 "$SOCKIT" listen --explain tcp4-listen:0
+	assert_line "  socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC) for 0.0.0.0"
+	run -0 "$SOCKIT" listen --explain -4 0
+	assert_line "family: IPv4 only (-4)"
+	assert_line "  socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC) for 0.0.0.0"
+	run -0 "$SOCKIT" listen --explain tcp6-listen:0
+	assert_line "  v6only=yes"
+	assert_line "  socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC) for [::]; setsockopt(IPV6_V6ONLY, 1)"
+	run -0 "$SOCKIT" listen --explain 0
+	assert_line "  v6only=no"
+	assert_line "  socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC) for [::]; setsockopt(IPV6_V6ONLY, 0) (AF_INET if no IPv6)"
+}
+
+@test "shorthands that cannot apply are refused, never dropped: --tls with -U, -u; -4 with tcp6" {
+	run -2 --separate-stderr "$SOCKIT" listen --tls -U "$T/s"
+	assert_equal "$stderr" "sockit: listen: --tls applies to TCP, not to --unix"
+	[[ ! -e $T/s ]]
+	run -2 --separate-stderr "$SOCKIT" connect --tls --abstract "sockit-$$"
+	assert_equal "$stderr" "sockit: connect: --tls applies to TCP, not to --abstract"
+	run -2 --separate-stderr "$SOCKIT" listen -u --tls 0
+	assert_equal "$stderr" "sockit: listen: -u/--udp and --tls exclude each other (TLS runs over TCP)"
+	run -2 --separate-stderr "$SOCKIT" listen -p 0 -U "$T/s"
+	assert_equal "$stderr" "sockit: listen: -p/--port applies to TCP and UDP, not to --unix"
+	run -2 --separate-stderr "$SOCKIT" listen -4 tcp6-listen:0
+	assert_equal "$stderr" "sockit: listen: -4 conflicts with endpoint 'tcp6-listen:0' (tcp6-listen)"
+	run -2 --separate-stderr "$SOCKIT" connect --crlf -Zv 127.0.0.1 80
+	assert_equal "$stderr" "sockit: connect: unknown option '-Z'"
+}
+
+@test "iface= naming no interface is a local failure: exit 6" {
+	run -6 --separate-stderr "$SOCKIT" connect 'tcp:127.0.0.1:1,iface=nosuch0' </dev/null
+	assert_regex "$stderr" "^sockit: connect: .*: No such device$"
+	run -6 --separate-stderr "$SOCKIT" listen 'tcp-listen:127.0.0.1:0,iface=nosuch0'
+	assert_regex "$stderr" "^sockit: listen: .*: No such device$"
+}
+
 @test "listen --explain creates no socket file and binds nothing" {
 	traced_run "$SOCKIT" listen --explain "unix-listen:$T/s,mode=600"
 	assert_equal "$status" 0

@@ -11,6 +11,9 @@ load lib/common
 	assert_regex "$output" '^sockit [0-9]+\.[0-9]+\.[0-9]+'
 	assert_equal "${#lines[@]}" 1
 	assert_equal "$stderr" ""
+	# a version that could not be written is no success
+	run -6 --separate-stderr sh -c '"$0" --version >/dev/full' "$SOCKIT"
+	assert_equal "$stderr" "sockit: write standard output: No space left on device"
 }
 
 @test "sockit --help lists the commands on stdout and exits 0" {
@@ -40,6 +43,20 @@ load lib/common
 	assert_equal "$stderr" "sockit: unknown command 'conn'; run 'sockit --help'"
 	run -2 --separate-stderr "$SOCKIT" help bogus
 	assert_equal "$stderr" "sockit: help: unknown command 'bogus'"
+}
+
+@test "global options before COMMAND work as after it; a command's own option there is exit 2" {
+	listen_bg 127.0.0.1 0
+	run -0 --separate-stderr "$SOCKIT" -v -w 5 connect 127.0.0.1 "$LPORT" <<<"before the command"
+	assert_equal "$stderr" "connected to tcp:127.0.0.1:$LPORT"
+	wait_exit "$LPID" 5
+	assert_equal "$(cat "$T/listen.out")" "before the command"
+	run -0 "$SOCKIT" -4 --json resolve --type stream 127.0.0.1
+	assert_output '{"name":"127.0.0.1","family":"inet","type":"stream","protocol":"tcp","address":"127.0.0.1","port":0,"canonical":"127.0.0.1"}'
+	run -2 --separate-stderr "$SOCKIT" -k listen 0
+	assert_equal "$stderr" "sockit: unknown option '-k' (a command's own options follow the command)"
+	run -2 --separate-stderr "$SOCKIT" -q
+	assert_equal "$stderr" "sockit: missing COMMAND after the options; run 'sockit --help'"
 }
 
 @test "no command at all is exit 2 with the usage on stderr" {
@@ -101,6 +118,13 @@ load lib/common
 	(($(elapsed_ms "$start") < 2000))
 	assert_equal "$stderr" "sockit: connect: connect to tcp:127.0.0.1:$port: Connection refused"
 	assert_output ""
+}
+
+@test "a UDP flow to a closed port (ICMP port unreachable) is refused too: exit 4" {
+	local port
+	port=$(free_udp_port)
+	run -4 --separate-stderr timeout 10 "$SOCKIT" connect -u 127.0.0.1 "$port" <<<"anyone there?"
+	assert_equal "$stderr" "sockit: connect: receive from udp:127.0.0.1:$port: Connection refused"
 }
 
 @test "a refused IPv6 connection is exit 4 with the bracketed address" {

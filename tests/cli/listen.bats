@@ -77,10 +77,13 @@ load lib/common
 @test "-k: 20 concurrent clients all reach stdout, and each receives all of stdin" {
 	local n=20 i pids=()
 	hold_fifo "$T/in" 8
+	# each client sends its line, then keeps its input open until the gate closes
+	hold_fifo "$T/gate" 9
 	listen_bg --in "$T/in" -k 127.0.0.1 0
 	for i in $(seq $n); do
 		printf 'client %02d %s\n' "$i" "$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$T/c$i.in"
-		bg_run "c$i" --in "$T/c$i.in" -- "$SOCKIT" connect 127.0.0.1 "$LPORT"
+		bg_run "c$i" -- sh -c '{ cat "$1"; cat "$2"; } | exec "$3" connect 127.0.0.1 "$4"' \
+			_ "$T/c$i.in" "$T/gate" "$SOCKIT" "$LPORT"
 		pids+=("$BG_PID")
 	done
 	wait_accepts $n 10
@@ -94,11 +97,26 @@ load lib/common
 	timeout 10 cat "$T/broadcast" >&8
 	release_fifo 8
 	for i in $(seq $n); do
+		wait_until 10 eval "(( \$(stat -c %s \"\$T/c$i.out\") >= 204800 ))"
+	done
+	release_fifo 9
+	for i in $(seq $n); do
 		wait_exit "${pids[i - 1]}" 10
 		assert_equal "$WSTATUS" 0
 		assert_same_data "$T/broadcast" "$T/c$i.out"
 	done
 	alive "$LPID"
+}
+
+@test "-k: a client that finishes sending is let go at once, while stdin stays open" {
+	hold_fifo "$T/in" 8
+	listen_bg --in "$T/in" -k --max-conns 1 127.0.0.1 0
+	run -0 timeout 5 "$SOCKIT" connect 127.0.0.1 "$LPORT" <<<"first"
+	# its place under --max-conns is free again: the next one gets through too
+	run -0 timeout 5 "$SOCKIT" connect 127.0.0.1 "$LPORT" <<<"second"
+	wait_until 5 eval '[[ $(<"$T/listen.out") == $'"'"'first\nsecond'"'"' ]]'
+	alive "$LPID"
+	release_fifo 8
 }
 
 @test "-k with a stalled stdout keeps the listener's memory bounded" {

@@ -55,17 +55,28 @@ http_bg() {
 	wait_until 5 eval '(( $(stat -c %s "$T/listen.out") == 3 ))'
 }
 
-@test "a range shows the open port among closed ones and counts the rest" {
+@test "a range in a pipe: one line per port, the open one among the closed ones" {
 	listen_bg -k 127.0.0.1 0
 	lo=$((LPORT > 3 ? LPORT - 3 : 1)) hi=$((LPORT < 65533 ? LPORT + 2 : 65535))
 	probe 127.0.0.1 "$lo-$hi"
 	assert_failure 1
-	assert_output --regexp "^127\.0\.0\.1 $LPORT/tcp open [0-9.]+ms$"
-	assert_equal "${lines[*]}" "${lines[0]}"
-	assert_equal "$stderr" "not shown: $((hi - lo)) closed (--all shows them)"
-	probe --all 127.0.0.1 "$lo-$hi"
 	assert_equal "${#lines[@]}" $((hi - lo + 1))
+	assert_line --regexp "^127\.0\.0\.1 $LPORT/tcp open [0-9.]+ms$"
 	assert_equal "$(grep -c ' closed -$' <<<"$output")" $((hi - lo))
+	assert_equal "$stderr" ""
+}
+
+@test "on a terminal: an aligned table of the open port, the closed ones counted under it" {
+	command -v script >/dev/null || skip "script (util-linux) is not installed"
+	listen_bg -k 127.0.0.1 0
+	lo=$((LPORT > 3 ? LPORT - 3 : 1)) hi=$((LPORT < 65533 ? LPORT + 2 : 65535))
+	run -1 env NO_COLOR=1 timeout 10 script -qec "'$SOCKIT' probe 127.0.0.1 $lo-$hi" /dev/null
+	output=${output//$'\r'/}
+	mapfile -t lines <<<"$output"
+	assert_line --index 0 --regexp '^HOST +PORT +STATE +LATENCY +DETAIL$'
+	assert_line --index 1 --regexp "^127\.0\.0\.1 +$LPORT/tcp +open +[0-9.]+ms$"
+	assert_line --index 2 "not shown: $((hi - lo)) closed (--all shows them)"
+	assert_equal "${#lines[@]}" 3
 }
 
 @test "a CIDR block 127.0.0.0/30 probes four addresses on one port" {
@@ -183,6 +194,31 @@ time.sleep(60)'
 	[[ $stderr == *"127.0.0.1 $LPORT/tcp closed after "* ]]
 }
 
+@test "--wait-closed -- CMD runs CMD once the port is free; a name that never resolves times out with 1" {
+	listen_bg -k 127.0.0.1 0
+	(sleep 0.5; kill "$LPID") &
+	run -5 --separate-stderr timeout 15 "$SOCKIT" probe --wait-closed=10 127.0.0.1 "$LPORT" -- sh -c 'echo port free; exit 5'
+	assert_output "port free"
+	run -1 --separate-stderr timeout 15 "$SOCKIT" probe --wait=1 nonexistent.invalid 80 -- true
+	assert_equal "$stderr" "sockit: probe: not every target opened after 1.0 s"
+	run -2 --separate-stderr "$SOCKIT" probe 127.0.0.1 "$LPORT" -- true
+	assert_equal "$stderr" "sockit: probe: a command after '--' needs --wait or --wait-closed"
+}
+
+@test "--tls flags are checked before any probe: exit 2 naming the flag; --insecure warns" {
+	listen_bg -k 127.0.0.1 0
+	run -2 --separate-stderr "$SOCKIT" probe --tls --pin sha256:00 127.0.0.1 "$LPORT"
+	assert_equal "$stderr" "sockit: probe: --pin 'sha256:00': pin has 2 hex digits, sha256 needs 64"
+	run -2 --separate-stderr "$SOCKIT" probe --tls --sni 'bad!name' 127.0.0.1 "$LPORT"
+	assert_equal "$stderr" "sockit: probe: --sni 'bad!name': invalid character '!' in host name 'bad!name'"
+	run -2 --separate-stderr "$SOCKIT" probe --tls --ca "$T/none.pem" 127.0.0.1 "$LPORT"
+	assert_equal "$stderr" "sockit: probe: ca '$T/none.pem': No such file or directory"
+	# nothing reached the listener
+	run ! grep -q '^connection from' "$T/listen.err"
+	run --separate-stderr timeout 10 "$SOCKIT" probe --tls --insecure -w 1 127.0.0.1 "$LPORT"
+	[[ ${stderr%%$'\n'*} == "sockit: probe: warning: insecure: the server's certificate is not verified" ]]
+}
+
 @test "--count: min/avg/max/stddev and loss per target" {
 	listen_bg -k 127.0.0.1 0
 	probe -n 3 --interval 0.05 127.0.0.1 "$LPORT"
@@ -277,7 +313,8 @@ until line=$(grep -m1 '^listening on ' "$T/ns.err"); do
 done
 echo "listener ${line##*:}"
 for round in 1 2 3; do
-	"$SOCKIT" probe -q 127.0.0.1 "$lo-$hi"
+	# every port has its line in a pipe: keep those that are not closed
+	"$SOCKIT" probe -q 127.0.0.1 "$lo-$hi" | awk '$3 != "closed"'
 done
 kill $pid
 EOF2

@@ -169,6 +169,30 @@ print("ok")' "$output"
 	assert_output ::
 }
 
+@test "--passive '*' with --long, --json and --canonical, and without a SERVICE" {
+	run -0 "$SOCKIT" resolve --passive -4 --type stream --long '*' 8080
+	assert_output --regexp '^inet +stream +tcp +0\.0\.0\.0 +8080 +-$'
+	run -0 "$SOCKIT" resolve --passive -6 --type stream --json '*' 8080
+	assert_output '{"name":"*","family":"inet6","type":"stream","protocol":"tcp","address":"::","port":8080,"canonical":null}'
+	run -0 "$SOCKIT" resolve --passive -4 --canonical '*' 8080
+	assert_line 0.0.0.0
+	run -0 "$SOCKIT" resolve --passive -4 '*'
+	assert_output 0.0.0.0
+}
+
+@test "a numeric SERVICE is a port 0-65535, never wrapped; [::1] is an IPv6 literal" {
+	run -2 --separate-stderr "$SOCKIT" resolve localhost 65536
+	assert_equal "$stderr" "sockit: resolve: invalid port '65536' (0-65535)"
+	run -2 --separate-stderr "$SOCKIT" resolve -l --passive '*' 99999
+	assert_equal "$stderr" "sockit: resolve: invalid port '99999' (0-65535)"
+	run -0 "$SOCKIT" resolve -l --type stream 127.0.0.1 65535
+	assert_output --regexp '^inet +stream +tcp +127\.0\.0\.1 +65535 '
+	run -0 "$SOCKIT" resolve '[::1]'
+	assert_output ::1
+	run -0 "$SOCKIT" resolve -r '[::1]' 22
+	assert_output --regexp '^[^ ]+ (ssh|22)$'
+}
+
 @test "-q prints nothing; the status tells" {
 	run -0 --separate-stderr "$SOCKIT" resolve -q 127.0.0.1
 	assert_output ""

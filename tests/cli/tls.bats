@@ -210,7 +210,10 @@ tls_listen_bg() {
 	assert_equal "$status" 5
 	assert_output ''
 	[[ $stderr == *"certificate required"* ]]
-	wait_line "$T/listen.err" 'peer did not return a certificate' 5
+	wait_exit "$LPID" 5
+	assert_equal "$WSTATUS" 5
+	run grep -c 'peer did not return a certificate' "$T/listen.err"
+	assert_output 1
 	[[ ! -s $T/listen.out ]]
 }
 
@@ -383,12 +386,34 @@ tls_listen_bg() {
 	assert_equal "$(sort -V "$T/listen.out" | tr '\n' ' ')" "$(seq -f 'client %g' 20 | tr '\n' ' ')"
 }
 
-@test "listen --tls -w: a failed handshake is no peer; the wait still expires (exit 7)" {
-	tls_listen_bg -w 1 0
+@test "a TLS session ends when both close_notify are through, not after a drain timeout" {
+	tls_listen_bg 127.0.0.1 0
+	local start
+	start=$(now_ms)
+	connect_payload --pin "$PIN" --tls 127.0.0.1 "$LPORT"
+	assert_success
+	wait_exit "$LPID" 5
+	assert_equal "$WSTATUS" 0
+	# both ends were done at once: no 2 s wait for a close_notify already exchanged
+	(($(elapsed_ms "$start") < 1500))
+	assert_equal "$(cat "$T/listen.out")" "$PAYLOAD"
+}
+
+@test "listen --tls without -k: the one peer's failed handshake ends it, exit 5 naming why" {
+	tls_listen_bg -w 5 0
 	connect_payload --pin "sha256:$(printf '%064d' 0)" --tls localhost "$LPORT"
 	assert_equal "$status" 5
 	wait_exit "$LPID" 5
-	assert_equal "$WSTATUS" 7
+	assert_equal "$WSTATUS" 5
+	run grep -c '^sockit: listen: TLS ' "$T/listen.err"
+	assert_output 1
+	# a plain TCP client is a protocol mismatch, said as such
+	tls_listen_bg --name plain 0
+	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 "$SOCKIT" connect 127.0.0.1 "$LPORT" >/dev/null 2>&1 || true
+	wait_exit "$LPID" 5
+	assert_equal "$WSTATUS" 5
+	run grep '^sockit: listen: TLS ' "$T/plain.err"
+	assert_output --regexp "^sockit: listen: TLS handshake with 127\.0\.0\.1:[0-9]+: .+"
 }
 
 @test "listen --tls --sh: the program gets the plaintext" {
@@ -441,6 +466,27 @@ tls_listen_bg() {
 	wait_exit "$LPID" 5
 	assert_same_data "$T/data" "$T/back.out"
 	assert_same_data "$T/data" "$T/got"
+}
+
+@test "relay tcp-listen: -> tls: a TLS server that dies without close_notify reaches the client as a reset" {
+	s_server_bg -cert "$PKI/localhost.pem" -key "$PKI/localhost.key"
+	bg_run relay -- "$SOCKIT" relay -v tcp-listen:127.0.0.1:0 "tls:localhost:$SPORT,ca=$PKI/ca.pem"
+	wait_line "$T/relay.err" '^listening on ' 5
+	rport=$(grep -m1 '^listening on ' "$T/relay.err" | sed 's/.*://')
+	hold_fifo "$T/cin" 7
+	bg_run client --in "$T/cin" -- "$SOCKIT" connect 127.0.0.1 "$rport"
+	local cpid=$BG_PID
+	echo "through the relay" >&7
+	wait_line "$T/s_server.out" '^through the relay$' 10
+	# s_server runs under timeout(1): kill it, not timeout
+	pkill -KILL -P "$SPID" openssl
+	# stdin stays open: only the reset can end the client
+	wait_exit "$cpid" 10
+	assert_equal "$WSTATUS" 1
+	run grep -c 'Connection reset by peer' "$T/client.err"
+	assert_output 1
+	wait_line "$T/relay.err" 'TLS stream truncated' 5
+	release_fifo 7
 }
 
 # ---- start-up ---------------------------------------------------------------------------------

@@ -28,6 +28,10 @@ static const struct valid valid[] = {
 	{ "tcp:[::1]:80", "tcp:[::1]:80" },
 	{ "tcp:[fe80::1%eth0]:22", "tcp:[fe80::1%eth0]:22" },
 	{ "tcp:[::ffff:1.2.3.4]:1", "tcp:[::ffff:1.2.3.4]:1" },
+	/* IPv6 literals print back as inet_ntop writes them; a scope stays as given */
+	{ "tcp:[0:0:0:0:0:0:0:1]:80", "tcp:[::1]:80" },
+	{ "tcp:[FE80::A%eth0]:80", "tcp:[fe80::a%eth0]:80" },
+	{ "tcp-listen:[2001:DB8:0::0:1]:443", "tcp-listen:[2001:db8::1]:443" },
 	{ "tcp:host.example.:65535", "tcp:host.example.:65535" },
 	{ "tcp:under_score-ok:00080", "tcp:under_score-ok:80" },
 	{ "tcp4:10.0.0.1:1", "tcp4:10.0.0.1:1" },

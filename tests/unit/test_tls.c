@@ -140,6 +140,33 @@ static void test_fingerprint(struct sk_tls_config *scfg)
 	ok(!sk_tls_config_keylog(scfg), "no key log without SSLKEYLOGFILE");
 }
 
+/* What the warning about an unverified server keys on: insecure, unless a pin checks. */
+static void test_unverified(void)
+{
+	static const struct {
+		const char *text;
+		bool unverified;
+	} cases[] = {
+		{ "tls:localhost:443", false },
+		{ "tls:localhost:443,insecure", true },
+		{ "tls:localhost:443,insecure=no", false },
+		{ "tls:localhost:443,insecure,pin=sha256:"
+		  "0000000000000000000000000000000000000000000000000000000000000000", false },
+		{ "tls-listen:127.0.0.1:0", false },
+	};
+	struct sk_tls_config *cfg;
+	struct sk_err err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = config(cases[i].text, &cfg, &err);
+
+		is_int(rc, 0, "config %s", cases[i].text);
+		ok(rc == 0 && sk_tls_config_unverified(cfg) == cases[i].unverified,
+			"%s: unverified is %s", cases[i].text, cases[i].unverified ? "true" : "false");
+		sk_tls_config_free(cfg);
+	}
+}
+
 /* Data both ways, then close_notify both ways: both bridges end with 0. */
 static void test_clean_session(struct sk_tls_config *ccfg, struct sk_tls_config *scfg)
 {
@@ -249,6 +276,7 @@ int main(void)
 
 	unsetenv("SSLKEYLOGFILE");
 	test_config_errors();
+	test_unverified();
 	if (config("tls-listen:0,alpn=h2", &scfg, &err) < 0)
 		return ok(0, "server config: %s", err.why), tap_done();
 	test_fingerprint(scfg);

@@ -263,8 +263,10 @@ static void probe_free(struct probe *p)
 		free(p->hosts[i].addrs);
 		free(p->hosts[i].lens);
 	}
-	for (size_t i = 0; i < p->ntargets; i++)
+	for (size_t i = 0; i < p->ntargets; i++) {
 		free(p->targets[i].detail);
+		free(p->targets[i].tls_json);
+	}
 	free(p->hosts);
 	free(p->targets);
 }

@@ -47,6 +47,7 @@ struct probe_target {
 	int err;           /* errno for PS_ERROR */
 	double latency_ms; /* connect latency of the last open probe */
 	char *detail;      /* banner or HTTP status line, escaped */
+	char *tls_json;    /* --tls: the certificate's facts as a JSON object */
 	/* --count */
 	unsigned sent, received;
 	double sum, sumsq, min, max;

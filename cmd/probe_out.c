@@ -170,11 +170,14 @@ static void json_line(
 		printf(",\"http_status\":%d,\"http_line\":", http_code(t->detail));
 		cli_json_string(stdout, t->detail ? t->detail : "");
 		printf(",\"http_ok\":%s", t->check_failed ? "false" : "true");
+	} else if (o->tls && t->tls_json) {
+		printf(",\"tls\":%s,\"tls_ok\":%s", t->tls_json, t->check_failed ? "false" : "true");
 	} else if (t->detail) {
-		printf(",\"%s\":", o->tls ? "tls" : "banner");
+		/* a banner, or why --tls got no certificate to describe */
+		printf(",\"%s\":", o->tls ? "tls_error" : "banner");
 		cli_json_string(stdout, t->detail);
 		if (o->tls)
-			printf(",\"tls_ok\":%s", t->check_failed ? "false" : "true");
+			printf(",\"tls_ok\":false");
 	}
 	if (o->count) {
 		printf(",\"sent\":%u,\"received\":%u,\"loss_percent\":%.1f", t->sent, t->received,

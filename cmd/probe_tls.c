@@ -69,6 +69,42 @@ static struct sk_endpoint *tls_endpoint(const struct probe *p, const struct prob
 	return ep;
 }
 
+/* The same facts as fields, for --json: {"protocol":...,"days_left":N,"verify":...}. */
+static void describe_json(struct probe_target *t, const struct sk_tls_info *i,
+	const char *expiry, long days)
+{
+	const char *keys[] = { "protocol", "cipher", "alpn", "subject", "issuer", "sans" };
+	const char *values[] = { i->protocol, i->cipher, i->alpn, i->peer_subject, i->peer_issuer,
+		i->peer_sans };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return;
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		fprintf(f, "%s\"%s\":", k ? "," : "{", keys[k]);
+		if (values[k] && values[k][0])
+			cli_json_string(f, values[k]);
+		else
+			fputs("null", f);
+	}
+	fputs(",\"not_after\":", f);
+	if (i->not_after)
+		cli_json_string(f, expiry);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"days_left\":%ld,\"verify\":", days);
+	cli_json_string(f, i->verify);
+	fputc('}', f);
+	if (fclose(f) != 0) {
+		free(text);
+		return;
+	}
+	free(t->tls_json);
+	t->tls_json = text;
+}
+
 static void describe(struct probe_target *t, const struct sk_tls_info *i, int warn_days)
 {
 	char expiry[32] = "unknown", buf[1400];
@@ -88,6 +124,7 @@ static void describe(struct probe_target *t, const struct sk_tls_info *i, int wa
 		i->peer_sans[0] ? i->peer_sans : "-", expiry, days, i->verify);
 	free(t->detail);
 	t->detail = strdup(buf);
+	describe_json(t, i, expiry, days);
 	/* --insecure asked not to verify: what was not checked does not fail */
 	t->check_failed = (strcmp(i->verify, "ok") != 0 && strncmp(i->verify, "not verified", 12)) ||
 		!i->not_after || days < warn_days;

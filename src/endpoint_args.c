@@ -140,6 +140,17 @@ static bool looks_like_endpoint(const char *arg)
 	return strchr(arg, ':') || strcmp(arg, "-") == 0 || strcmp(arg, "stdio") == 0;
 }
 
+/* Endpoint text rather than a host, even an IPv6 one ("tcp-listen:0", not "::1"). */
+static bool is_endpoint(const char *arg)
+{
+	struct sk_endpoint *ep = NULL;
+	struct sk_err err;
+	bool yes = sk_endpoint_parse(arg, &ep, &err) == 0;
+
+	sk_endpoint_free(ep);
+	return yes;
+}
+
 /* The shorthand forms: -U PATH, --abstract NAME, HOST PORT, [HOST] PORT. */
 static int compose(const struct cli_ctx *ctx, const struct cli_endpoint_args *a, bool listener,
 	int npos, char **pos, struct cli_text *t)
@@ -173,6 +184,9 @@ static int compose(const struct cli_ctx *ctx, const struct cli_endpoint_args *a,
 		cli_text_add(t, pos[0]);
 		return 0;
 	}
+	if (port && npos == 1 && is_endpoint(pos[0]))
+		return cli_usage(ctx, "-p/--port applies to the HOST PORT form, not to endpoint '%s'",
+			pos[0]);
 	if (listener && port && npos <= 1) {
 		host = npos ? pos[0] : NULL;
 	} else if (listener && npos == 1) {

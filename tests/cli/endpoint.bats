@@ -350,6 +350,8 @@ bad_endpoints() {
 	assert_equal "$stderr" "sockit: listen: -u/--udp and --tls exclude each other (TLS runs over TCP)"
 	run -2 --separate-stderr "$SOCKIT" listen -p 0 -U "$T/s"
 	assert_equal "$stderr" "sockit: listen: -p/--port applies to TCP and UDP, not to --unix"
+	run -2 --separate-stderr "$SOCKIT" listen -p 0 tcp-listen:0
+	assert_equal "$stderr" "sockit: listen: -p/--port applies to the HOST PORT form, not to endpoint 'tcp-listen:0'"
 	run -2 --separate-stderr "$SOCKIT" listen -4 tcp6-listen:0
 	assert_equal "$stderr" "sockit: listen: -4 conflicts with endpoint 'tcp6-listen:0' (tcp6-listen)"
 	run -2 --separate-stderr "$SOCKIT" connect --crlf -Zv 127.0.0.1 80

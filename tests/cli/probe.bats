@@ -373,7 +373,14 @@ tls_server_bg() {
 	run -1 --separate-stderr timeout 20 "$SOCKIT" probe --tls --ca "$T/cert.pem" --warn-days 30 127.0.0.1 "$TLSPORT"
 	assert_regex "$output" 'days_left=(19|20) verify="ok" \(not accepted\)$'
 	run -0 --separate-stderr timeout 20 "$SOCKIT" probe --json --tls --ca "$T/cert.pem" --warn-days 7 127.0.0.1 "$TLSPORT"
-	run -0 "$PY" -c 'import json, sys; o = json.loads(sys.argv[1]); assert o["tls_ok"] is True and "verify=\"ok\"" in o["tls"], o; print("ok")' "$output"
+	run -0 "$PY" -c '
+import json, sys
+o = json.loads(sys.argv[1])
+t = o["tls"]
+assert o["tls_ok"] is True and t["verify"] == "ok" and t["subject"] == "CN=localhost", o
+assert t["protocol"].startswith("TLSv1.") and t["days_left"] in (19, 20), o
+assert t["sans"] == "DNS:localhost,IP:127.0.0.1" and t["alpn"] is None, o
+print("ok")' "$output"
 }
 
 @test "probe --tls bad input: exit 2 naming it" {

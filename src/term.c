@@ -36,6 +36,7 @@
 
 #define RL_STR(x) #x
 #define RL_SONAME(major) "libreadline.so." RL_STR(major)
+#define READLINE_SONAME RL_SONAME(RL_VERSION_MAJOR)
 
 /* The part of readline the terminal uses, from the library opened at run time. */
 static struct readline_api {
@@ -81,7 +82,7 @@ static bool readline_open(void)
 		return state > 0;
 	state = -1;
 	/* The major version of the headers compiled against names the ABI. */
-	lib = dlopen(RL_SONAME(RL_VERSION_MAJOR), RTLD_NOW | RTLD_LOCAL);
+	lib = dlopen(READLINE_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!lib)
 		return false;
 	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
@@ -687,6 +688,8 @@ static void editor_stop(struct term *t)
 
 #else /* !CLI_HAVE_READLINE */
 
+#define READLINE_SONAME "libreadline"
+
 static bool readline_open(void)
 {
 	return false;
@@ -809,6 +812,9 @@ static int term_setup(struct term *t)
 	t->editor = isatty(STDIN_FILENO) && t->tty_out && readline_open();
 	if (t->editor)
 		editor_start(t);
+	else if (CLI_HAVE_READLINE && isatty(STDIN_FILENO) && t->tty_out)
+		cli_log(t->ctx, 1, "GNU readline (%s) could not be opened: plain line input",
+			READLINE_SONAME);
 	t->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	t->last_activity = sk_loop_now(t->loop);
 	if (sk_loop_add_fd(t->loop, STDIN_FILENO, SK_EV_IN, on_stdin, t) < 0 ||

@@ -19,12 +19,25 @@ enum { O_MAX_CONNS = 256, O_STATS, O_WORKERS };
 
 static const struct cli_opt relay_opts[] = {
 	/* id, long name, short, argument, help; keep alphabetical by long name */
+	CLI_TLS_ROW_ALPN,
+	CLI_TLS_ROW_CA,
+	CLI_TLS_ROW_CERT,
+	CLI_TLS_ROW_CIPHERS,
+	CLI_TLS_ROW_CIPHERSUITES,
 	{ CLI_O_EXPLAIN, "explain", 0, NULL, "print both endpoints and the socket calls; create nothing" },
 	{ CLI_O_HEXDUMP, "hexdump", 0, NULL, "log every connection's traffic on stderr as a hex dump" },
+	CLI_TLS_ROW_INSECURE,
+	CLI_TLS_ROW_KEY,
+	CLI_TLS_ROW_KEY_PASS,
 	{ O_MAX_CONNS, "max-conns", 0, "N", "relay at most N connections at once" },
 	{ CLI_O_PCAP, "pcap", 0, "FILE", "write every connection's traffic to FILE as a pcapng capture" },
+	CLI_TLS_ROW_PIN,
 	{ CLI_O_PROXY, "proxy", 0, "URL", "reach TO through a proxy: socks5://, socks5h://, socks4a://, http://" },
+	CLI_TLS_ROW_SNI,
 	{ O_STATS, "stats", 0, NULL, "a line per connection at close and a total at exit" },
+	CLI_TLS_ROW_TLS_MAX,
+	CLI_TLS_ROW_TLS_MIN,
+	CLI_TLS_ROW_VERIFY_CLIENT,
 	{ O_WORKERS, "workers", 0, "N", "N processes share a TCP port (SO_REUSEPORT), a loop each" },
 	{ 0 },
 };
@@ -100,6 +113,7 @@ struct relay_args {
 	bool explain, stats;
 	unsigned long max_conns, workers;
 	struct cli_proxy_args proxy;
+	struct cli_tls_args tls; /* the TLS flags, for the one TLS side */
 };
 
 #define MAX_WORKERS 64
@@ -130,7 +144,7 @@ static int relay_opt(struct cli_ctx *ctx, int id, const char *arg, void *state)
 			return cli_usage(ctx, "invalid --workers '%s': expected 1-%d", arg, MAX_WORKERS);
 		return 0;
 	default:
-		return -1;
+		return cli_tls_opt(&a->tls, id, arg);
 	}
 }
 
@@ -1080,11 +1094,45 @@ static int check_program(const struct cli_ctx *ctx, const struct sk_endpoint *ep
 	return 0;
 }
 
+static bool is_tls(const struct sk_endpoint *ep)
+{
+	return sk_endpoint_transport(ep) == SK_TLS || sk_endpoint_transport(ep) == SK_WSS;
+}
+
+/*
+ * The TLS flags (--ca, --cert, --insecure...) are the options of the one TLS side: the
+ * server of a tls-listen: FROM, or the client of a tls: TO. With both sides TLS they would
+ * be ambiguous, so each side then takes endpoint options.
+ */
+static int tls_flags_side(struct relay *r, const struct cli_tls_args *tls, struct cli_text *from,
+	struct cli_text *to)
+{
+	struct sk_endpoint *f = NULL, *t = NULL;
+	struct sk_err err;
+	int rc = 0;
+
+	if (!tls->first)
+		return 0;
+	if (sk_endpoint_parse(from->text, &f, &err) < 0 || sk_endpoint_parse(to->text, &t, &err) < 0)
+		rc = cli_fail(r->ctx, CLI_SETUP, err.code, &err);
+	else if (is_tls(f) && is_tls(t))
+		rc = cli_usage(r->ctx, "--%s: FROM and TO are both TLS; give each its own endpoint "
+				       "options (tls:HOST:PORT,ca=FILE)", tls->first);
+	else if (!is_tls(f) && !is_tls(t))
+		rc = cli_usage(r->ctx, "--%s needs a TLS endpoint (tls-listen:, tls:, wss-listen:, "
+				       "wss://)", tls->first);
+	else
+		cli_tls_args_append(tls, is_tls(f) ? from : to);
+	sk_endpoint_free(f);
+	sk_endpoint_free(t);
+	return rc;
+}
+
 /* Both endpoints are checked before either is opened: a bad TO never binds FROM. */
 static int parse_endpoints(struct relay *r, int npos, char **pos,
-	const struct cli_proxy_args *proxy)
+	const struct cli_proxy_args *proxy, const struct cli_tls_args *tls)
 {
-	struct cli_text to = { 0 };
+	struct cli_text from = { 0 }, to = { 0 };
 	struct sk_err err;
 	int rc;
 
@@ -1092,14 +1140,20 @@ static int parse_endpoints(struct relay *r, int npos, char **pos,
 		return cli_usage(r->ctx, npos < 2 ? "missing %s" : "unexpected argument '%s'",
 			npos == 0 ? "FROM and TO" : npos == 1 ? "TO" : pos[2]);
 	/* --proxy is TO's proxy= option. */
+	cli_text_add(&from, pos[0]);
 	cli_text_add(&to, pos[1]);
 	rc = cli_proxy_option(r->ctx, proxy, &to);
-	if (rc == 0 && to.failed)
+	if (rc == 0 && (from.failed || to.failed))
 		rc = cli_fail(r->ctx, CLI_SETUP, -ENOMEM, NULL);
 	if (rc == 0)
-		rc = sk_endpoint_parse(pos[0], &r->from, &err);
+		rc = tls_flags_side(r, tls, &from, &to);
+	if (rc == 0 && (from.failed || to.failed))
+		rc = cli_fail(r->ctx, CLI_SETUP, -ENOMEM, NULL);
+	if (rc == 0)
+		rc = sk_endpoint_parse(from.text, &r->from, &err);
 	if (rc == 0)
 		rc = sk_endpoint_parse(to.text, &r->to, &err);
+	free(from.text);
 	free(to.text);
 	if (rc < 0)
 		return cli_fail(r->ctx, CLI_SETUP, rc, &err);
@@ -1177,7 +1231,7 @@ static int relay_run(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_parse(ctx, &cmd_relay, argc, argv, relay_opt, &a, &first, &status) < 0)
 		return status;
 	r.workers = a.workers;
-	status = parse_endpoints(&r, argc - first, argv + first, &a.proxy);
+	status = parse_endpoints(&r, argc - first, argv + first, &a.proxy, &a.tls);
 	if (status == 0 && a.explain)
 		status = explain(&r);
 	if (status || a.explain)

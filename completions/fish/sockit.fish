@@ -203,6 +203,19 @@ complete -c sockit -n '__fish_seen_subcommand_from probe' -l wait-closed -d 'ret
 complete -c sockit -n '__fish_seen_subcommand_from probe' -a '(__sockit_endpoint probe)'
 
 # relay (cmd/relay.c)
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l alpn -x -d 'TLS: ALPN protocols, comma-separated, in order of preference'
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l ca -r -F -d 'TLS: trust these CA certificates (PEM) instead of the system store'
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l cert -r -F -d 'TLS: our certificate chain (PEM)'
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l ciphers -x -d 'TLS 1.2: OpenSSL cipher list'
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l ciphersuites -x -d 'TLS 1.3: OpenSSL cipher suites'
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l insecure -d "TLS: do not verify the server's certificate (warned about)"
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l key -r -F -d 'TLS: the private key of --cert (PEM)'
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l key-pass -x -a 'env: file:' -d 'TLS: where the pass phrase of --key is'
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l pin -x -d 'TLS: trust exactly the certificate with this SHA-256 fingerprint'
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l sni -x -a '(__fish_print_hostnames)' -d 'TLS: send NAME as SNI and verify the certificate for NAME'
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l tls-max -x -a '1.2 1.3' -d 'TLS: highest protocol version'
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l tls-min -x -a '1.2 1.3' -d 'TLS: lowest protocol version'
+complete -c sockit -n '__fish_seen_subcommand_from relay' -l verify-client -d 'TLS: require a client certificate signed by --ca'
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l explain -d 'print both endpoints and the socket calls; create nothing'
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l hexdump -d "log every connection's traffic on stderr as a hex dump"
 complete -c sockit -n '__fish_seen_subcommand_from relay' -l max-conns -x -d 'relay at most N connections at once'

@@ -468,6 +468,27 @@ tls_listen_bg() {
 	assert_same_data "$T/data" "$T/got"
 }
 
+@test "relay takes the TLS flags for its one TLS side: --ca for a tls: TO, --cert/--key for a tls-listen: FROM" {
+	tls_listen_bg --name back -k --exec cat --cert "$PKI/localhost.pem" --key "$PKI/localhost.key" 0
+	bg_run relay -- "$SOCKIT" relay -v --ca "$PKI/ca.pem" tcp-listen:127.0.0.1:0 "tls:localhost:$LPORT"
+	wait_line "$T/relay.err" '^listening on ' 5
+	rport=$(grep -m1 '^listening on ' "$T/relay.err" | sed 's/.*://')
+	run -0 timeout 10 "$SOCKIT" connect 127.0.0.1 "$rport" <<<"$PAYLOAD"
+	assert_output "$PAYLOAD"
+	listen_bg --name plain -k --exec cat 127.0.0.1 0
+	bg_run front -- "$SOCKIT" relay -v --cert "$PKI/localhost.pem" --key "$PKI/localhost.key" \
+		tls-listen:127.0.0.1:0 "tcp:127.0.0.1:$LPORT"
+	wait_line "$T/front.err" '^listening on ' 5
+	rport=$(grep -m1 '^listening on ' "$T/front.err" | sed 's/.*://')
+	run -0 timeout 10 "$SOCKIT" connect --ca "$PKI/ca.pem" --tls localhost "$rport" <<<"$PAYLOAD"
+	assert_output "$PAYLOAD"
+	# no TLS side, or two: the flags would have nowhere, or two places, to go
+	run -2 --separate-stderr "$SOCKIT" relay --insecure tcp-listen:0 tcp:127.0.0.1:1
+	assert_equal "$stderr" "sockit: relay: --insecure needs a TLS endpoint (tls-listen:, tls:, wss-listen:, wss://)"
+	run -2 --separate-stderr "$SOCKIT" relay --ca "$PKI/ca.pem" tls-listen:0 tls:localhost:1
+	assert_equal "$stderr" "sockit: relay: --ca: FROM and TO are both TLS; give each its own endpoint options (tls:HOST:PORT,ca=FILE)"
+}
+
 @test "relay tcp-listen: -> tls: a TLS server that dies without close_notify reaches the client as a reset" {
 	s_server_bg -cert "$PKI/localhost.pem" -key "$PKI/localhost.key"
 	bg_run relay -- "$SOCKIT" relay -v tcp-listen:127.0.0.1:0 "tls:localhost:$SPORT,ca=$PKI/ca.pem"
